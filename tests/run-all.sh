@@ -19,10 +19,11 @@ tests=$( (find tests -name 'test-*.sh' -type f -perm -u+x
 	[ -d "$BUILD/tests" ] && find "$BUILD/tests" -name 'test_*' -type f -perm -u+x
 	) | sort)
 
+# selected TEST [PATTERN...]: no pattern selects every test.
 selected() {
-	[ $# -eq 0 ] && return 0
 	t=$1
 	shift
+	[ $# -eq 0 ] && return 0
 	for p in "$@"; do
 		case "$t" in *"$p"*) return 0 ;; esac
 	done
@@ -57,5 +58,9 @@ for t in $tests; do
 	passed=$((passed + p))
 	failed=$((failed + f))
 done
+if [ $((passed + failed)) -eq 0 ]; then
+	echo "not ok - no test ran (patterns: ${*:-none})"
+	failed=1
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
