@@ -39,11 +39,13 @@ all: $(MKVMCORE) $(PROGRAMS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Itests/mkvmcore -c -o $@ $<
+	$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(MKVMCORE_OBJ): CPPFLAGS += -Itests/mkvmcore
 
 $(MKVMCORE): $(MKVMCORE_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ -lm -lpthread
+	$(CC) $(CFLAGS) -o $@ $^ -lm
 
 $(CRASH_TASKS): tests/kernel/crash-tasks.c
 	@mkdir -p $(@D)
