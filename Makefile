@@ -17,13 +17,31 @@ CFLAGS ?= -O2 -g
 VMEMTRIM_CACHE ?= $(HOME)/.cache/vmemtrim
 export BUILD VMEMTRIM_CACHE
 
+VERSION := 0.1.0
 BASE_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-D_FILE_OFFSET_BITS=64 -Iinclude -MMD -MP
+	-D_FILE_OFFSET_BITS=64 -Iinclude -MMD -MP \
+	-DVMEMTRIM_VERSION='"$(VERSION)"'
 CRASH_CFLAGS := -std=gnu11 -Wall -Wextra -fPIC -shared -nostartfiles \
 	-DX86_64 -I/usr/include/crash
 
+LIBS := -lz -llzo2 -lsnappy -lzstd
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+FUZZ_SECONDS ?= 60
+
+# --- reader: the core library and vmemtrim-inspect ----------------------------
+
+READER_SRC := $(filter-out reader/vmemtrim-inspect.c,$(wildcard reader/*.c))
+READER_OBJ := $(READER_SRC:%.c=$(BUILD)/obj/%.o)
+READER_PIC_OBJ := $(READER_SRC:%.c=$(BUILD)/pic/%.o)
+READER_SAN_OBJ := $(READER_SRC:%.c=$(BUILD)/san/%.o)
+LIBVMEMTRIM := $(BUILD)/libvmemtrim.a
+LIBVMEMTRIM_PIC := $(BUILD)/libvmemtrim-pic.a
+LIBVMEMTRIM_SAN := $(BUILD)/libvmemtrim-san.a
+INSPECT := $(BUILD)/vmemtrim-inspect
+
 # Programs and man pages of the product, installed by `make install`.
-PROGRAMS :=
+PROGRAMS := $(INSPECT)
 MAN1 := $(wildcard docs/*.1)
 MAN8 := $(wildcard docs/*.8)
 
@@ -41,6 +59,71 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) -fPIC -c -o $@ $<
+
+# The same sources with ASan+UBSan, for the unit tests.
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
+$(LIBVMEMTRIM): $(READER_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(LIBVMEMTRIM_PIC): $(READER_PIC_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(LIBVMEMTRIM_SAN): $(READER_SAN_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(INSPECT): $(BUILD)/obj/reader/vmemtrim-inspect.o $(LIBVMEMTRIM)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+# --- unit tests (cmocka, ASan+UBSan) and test tools -------------------------
+#
+# tests/<dir>/test_*.c: one cmocka binary each, run by tests/run-all.sh.
+# tests/<dir>/tool-*.c: programs the test scripts call (plain build).
+
+UNIT_SRC := $(wildcard tests/*/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
+TOOL_SRC := $(wildcard tests/*/tool-*.c)
+TOOL_BIN := $(TOOL_SRC:tests/%.c=$(BUILD)/tests/%)
+
+$(UNIT_SRC:%.c=$(BUILD)/san/%.o) $(TOOL_SRC:%.c=$(BUILD)/obj/%.o): \
+	CPPFLAGS += -Ireader
+
+$(BUILD)/tests/%: $(BUILD)/san/tests/%.o $(LIBVMEMTRIM_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(TOOL_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIBVMEMTRIM)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+# --- fuzzing (clang libFuzzer) --------------------------------------------------
+#
+# fuzz/fuzz_*.c: one harness each. `make fuzz` builds them and runs each for
+# FUZZ_SECONDS on a corpus seeded from fuzz/seeds/NAME/ and fuzz/seed-NAME.sh.
+
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-D_FILE_OFFSET_BITS=64 -Iinclude -Ireader -g -O1 \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+$(FUZZ_BIN): $(BUILD)/fuzz/%: fuzz/%.c $(READER_SRC) $(wildcard reader/*.h include/vmemtrim/*.h)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(READER_SRC) $(LIBS)
+
+fuzz-programs: $(FUZZ_BIN)
+
+fuzz: fuzz-programs $(MKVMCORE)
+	fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
 $(MKVMCORE_OBJ): CPPFLAGS += -Itests/mkvmcore
 
 $(MKVMCORE): $(MKVMCORE_OBJ)
@@ -52,7 +135,7 @@ $(CRASH_TASKS): tests/kernel/crash-tasks.c
 	$(CC) $(CRASH_CFLAGS) -o $@ $<
 
 # Programs only the tests use.
-test-programs: all $(CRASH_TASKS)
+test-programs: all $(CRASH_TASKS) $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_BIN)
 
 # --- entry points -------------------------------------------------------------
 
@@ -80,7 +163,7 @@ lint:
 	clang-format --dry-run --Werror $(C_SOURCES)
 	cppcheck -q --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --std=c11 -D__GNUC__ -D_GNU_SOURCE -Iinclude \
-		-Itests/mkvmcore --suppress=missingIncludeSystem \
+		-Ireader -Itests/mkvmcore --suppress=missingIncludeSystem \
 		$(filter %.c,$(C_SOURCES))
 
 install: all
@@ -93,6 +176,7 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test-programs deps check demo kernel-fixture lint install clean
+.PHONY: all test-programs deps check demo kernel-fixture lint install clean \
+	fuzz fuzz-programs
 
--include $(MKVMCORE_OBJ:.o=.d)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

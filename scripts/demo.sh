@@ -68,5 +68,24 @@ echo "   makedumpfile -e left out ${mde:-no} vmemmap pages of the $rm31 that" \
 	"describe only excluded pages"
 
 echo
+echo "== 5. The reader: what is in makedumpfile's -e dump, without crash"
+inspect=$BUILD/vmemtrim-inspect
+echo "   $inspect --ranges $dir/dump-d31-e"
+"$inspect" --ranges "$dir/dump-d31-e" >"$dir/inspect.txt"
+sed -n '/^status:/p; /^pages:/,/^vmcoreinfo:/p; /^struct pages:/,/^pfn ranges/p' \
+	"$dir/inspect.txt" | grep -v -e '^vmcoreinfo:' -e '^pfn ranges' |
+	sed 's/^/   /'
+echo "   first ranges of pfns whose struct page is not in the dump:"
+sed -n '/^pfn ranges/,$p' "$dir/inspect.txt" | sed -n '2,6p' | sed 's/^/   /'
+echo "   ..."
+tail -n 1 "$dir/inspect.txt" | sed 's/^/   /'
+pfn=$(sed -n '/^pfn ranges/,$p' "$dir/inspect.txt" | awk 'NR == 3 { print $1 }')
+if [ -n "$pfn" ]; then
+	echo "   $inspect --pfn $pfn $dir/dump-d31-e"
+	"$inspect" --pfn "$pfn" "$dir/dump-d31-e" | sed -n '/^pfn /,$p' |
+		sed 's/^/   /'
+fi
+
+echo
 echo "vmemtrim's filter is not built yet (see README, Status); when it is,"
 echo "this demo runs it on the same vmcore beside makedumpfile."

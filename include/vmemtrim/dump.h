@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A dump source: an ELF vmcore, a kdump-compressed dump (plain or flattened),
+ * or a split set of kdump-compressed files, behind one interface. Pages are
+ * addressed by pfn; physical memory can be read across pages.
+ */
+#ifndef VMEMTRIM_DUMP_H
+#define VMEMTRIM_DUMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmemtrim/error.h"
+
+struct vt_dump;
+struct vt_vmcoreinfo;
+struct vt_kernel_profile;
+
+enum vt_dump_format {
+	VT_FORMAT_ELF, /* ELF64 ET_CORE (/proc/vmcore, saved vmcore) */
+	VT_FORMAT_KDUMP, /* kdump-compressed (diskdump) file */
+	VT_FORMAT_KDUMP_FLAT, /* kdump-compressed as a flattened (-F) stream */
+};
+
+/* What a dump holds for one pfn. */
+enum vt_pfn_state {
+	VT_PFN_HOLE = 0, /* not RAM: no PT_LOAD / clear in the 1st bitmap */
+	VT_PFN_EXCLUDED, /* RAM, but its data is not in this dump */
+	VT_PFN_DUMPED, /* RAM and its data is in this dump */
+};
+
+/* One file of a (possibly split) dump. */
+struct vt_dump_part {
+	const char *path;
+	enum vt_dump_format format;
+	uint64_t start_pfn, end_pfn; /* pfns this file holds */
+};
+
+struct vt_dump_info {
+	enum vt_dump_format format; /* of the first part */
+	int header_version; /* kdump header_version, 0 for ELF */
+	uint32_t status; /* DUMP_DH_* bits (0 for ELF) */
+	uint32_t page_size;
+	uint64_t max_pfn; /* max_mapnr: one past the highest pfn */
+	int dump_level; /* -1 when unknown (ELF) */
+	uint64_t phys_base;
+	/* utsname; empty strings when unknown */
+	char sysname[65], nodename[65], release[65], version[65], machine[65],
+		domainname[65];
+	int64_t crash_time; /* seconds since the epoch, -1 when unknown */
+	int nr_cpus; /* NT_PRSTATUS notes (kdump: header nr_cpus) */
+	const char *vmcoreinfo; /* the VMCOREINFO text, NULL if none */
+	size_t vmcoreinfo_size;
+	const void *notes; /* the whole PT_NOTE blob, NULL if none */
+	size_t notes_size;
+	unsigned int nr_parts;
+	const struct vt_dump_part *parts;
+};
+
+/*
+ * Open a dump from one path, or a split set from several (in any order).
+ * The format is detected from the content. On error *out is NULL and the
+ * message names the file.
+ */
+struct vt_error *vt_dump_open(const char *const *paths, unsigned int npaths,
+			      struct vt_dump **out);
+void vt_dump_close(struct vt_dump *dump);
+
+const struct vt_dump_info *vt_dump_info(const struct vt_dump *dump);
+
+/* Parsed VMCOREINFO and the typed profile made from it (never NULL). */
+const struct vt_vmcoreinfo *vt_dump_vmcoreinfo(const struct vt_dump *dump);
+const struct vt_kernel_profile *vt_dump_profile(const struct vt_dump *dump);
+
+/*
+ * The state of @pfn and, in *run_end, the first pfn after it whose state
+ * differs (at most max_pfn). Pfns at or past max_pfn are holes.
+ */
+struct vt_error *vt_dump_pfn_run(struct vt_dump *dump, uint64_t pfn,
+				 enum vt_pfn_state *state, uint64_t *run_end);
+
+/*
+ * Read the page of @pfn into @buf (page_size bytes). VT_ERR_NODATA when the
+ * pfn is a hole, excluded, or not written (incomplete dump).
+ */
+struct vt_error *vt_dump_read_page(struct vt_dump *dump, uint64_t pfn,
+				   void *buf);
+
+/* Read @len bytes of physical memory at @paddr (may cross pages). */
+struct vt_error *vt_dump_read_paddr(struct vt_dump *dump, uint64_t paddr,
+				    void *buf, size_t len);
+
+/*
+ * Counts over the whole dump: pfns in RAM, pfns dumped, and how many of
+ * the dumped pages are stored as the shared zero page (kdump only; 0 for
+ * ELF). Reads every page descriptor of a kdump file once.
+ */
+struct vt_dump_counts {
+	uint64_t ram; /* RAM pfns (1st bitmap / PT_LOAD p_memsz) */
+	uint64_t dumped; /* pfns whose data is in the dump */
+	uint64_t zero; /* of those, stored as the shared zero page */
+	uint64_t not_written; /* dumped per bitmap, but no data (incomplete) */
+};
+struct vt_error *vt_dump_count(struct vt_dump *dump,
+			       struct vt_dump_counts *counts);
+
+#endif

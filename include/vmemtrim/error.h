@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Errors are values: every fallible function of the core returns a
+ * struct vt_error * (NULL on success) whose message says what went wrong,
+ * where (file, offset, pfn, address) and why. Only main() and the crash glue
+ * print it.
+ */
+#ifndef VMEMTRIM_ERROR_H
+#define VMEMTRIM_ERROR_H
+
+enum vt_error_code {
+	VT_ERR_NOMEM = 1, /* out of memory */
+	VT_ERR_IO, /* read or write failed (errno in the message) */
+	VT_ERR_FORMAT, /* the input is malformed or corrupt */
+	VT_ERR_UNSUPPORTED, /* valid, but not something we handle */
+	VT_ERR_INVALID, /* the caller asked for something impossible */
+	VT_ERR_NODATA, /* the page exists but is not in this dump */
+	VT_ERR_NOTMAPPED, /* no translation for a virtual address */
+	VT_ERR_NOKEY, /* a vmcoreinfo key the operation needs is absent */
+};
+
+struct vt_error {
+	enum vt_error_code code;
+	char *message;
+};
+
+/*
+ * A new error with a printf-style message. Never returns NULL: when memory
+ * runs out it returns a static "out of memory" error.
+ */
+struct vt_error *vt_error_new(enum vt_error_code code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Same, appending ": strerror(errnum)" to the message. */
+struct vt_error *vt_error_errno(int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Put context in front of an error's message (the formatted prefix, verbatim:
+ * pass "%s: " to get "FILE: message") and return
+ * the same error. A NULL err is returned as NULL.
+ */
+struct vt_error *vt_error_prefix(struct vt_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Free an error (NULL and the static out-of-memory error are ignored). */
+void vt_error_free(struct vt_error *err);
+
+#endif

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * x86_64 virtual to physical translation by walking the kernel's own page
+ * tables in the dump (init_top_pgt), 4 or 5 levels, 1 GiB / 2 MiB / 4 KiB
+ * leaves, with sme_mask and the PAT bit of large leaves masked off. The
+ * only module that knows x86_64 paging.
+ */
+#ifndef VMEMTRIM_X86_64_H
+#define VMEMTRIM_X86_64_H
+
+#include <stdint.h>
+
+#include "vmemtrim/error.h"
+
+struct vt_dump;
+struct vt_kernel_profile;
+struct vt_x86_64;
+
+#define VT_X86_64_START_KERNEL_MAP 0xffffffff80000000ULL
+
+/*
+ * A translation context over @dump. Needs SYMBOL(init_top_pgt) and
+ * NUMBER(phys_base) from @kp; pgtable_l5_enabled and sme_mask default to
+ * 0 when absent. @dump must outlive the context.
+ */
+struct vt_error *vt_x86_64_new(struct vt_dump *dump,
+			       const struct vt_kernel_profile *kp,
+			       struct vt_x86_64 **out);
+void vt_x86_64_free(struct vt_x86_64 *x);
+
+int vt_x86_64_levels(const struct vt_x86_64 *x); /* 4 or 5 */
+
+/* Physical address of a kernel image (text/data) symbol address. */
+uint64_t vt_x86_64_ktext_paddr(const struct vt_x86_64 *x, uint64_t vaddr);
+
+/*
+ * Translate @vaddr. *leaf_size (optional) gets the size of the mapping
+ * leaf (4096, 2 MiB or 1 GiB). VT_ERR_NOTMAPPED when an entry is not
+ * present, VT_ERR_NODATA when a page-table page is not in the dump,
+ * VT_ERR_FORMAT when an entry points outside the machine; each message names
+ * the address, the level and the table's physical address.
+ */
+struct vt_error *vt_x86_64_vtop(struct vt_x86_64 *x, uint64_t vaddr,
+				uint64_t *paddr, uint64_t *leaf_size);
+
+/* One piece of a range walk. */
+enum vt_leaf_kind {
+	VT_LEAF_MAPPED, /* [vaddr, vaddr+size) -> [paddr, paddr+size) */
+	VT_LEAF_UNMAPPED, /* an entry on the way is not present */
+	VT_LEAF_TABLE_ABSENT, /* a page-table page is not in the dump */
+	VT_LEAF_BAD, /* an entry points outside the machine */
+};
+
+struct vt_leaf {
+	enum vt_leaf_kind kind;
+	uint64_t vaddr;
+	uint64_t size; /* bytes of virtual space this piece covers */
+	uint64_t paddr; /* MAPPED: physical address of vaddr */
+	/*
+	 * The level of the entry that decided it (1 = PTE) and the physical
+	 * address of the table holding that entry; for TABLE_ABSENT, the
+	 * level and address of the table that is not in the dump.
+	 */
+	int level;
+	uint64_t table_paddr;
+};
+
+/*
+ * Walk [@start, @end) in ascending order, calling @fn for each piece
+ * (clipped to the range). @fn returns 0 to go on, non-zero to stop (that
+ * value is not an error). Page-table pages are read through a small cache,
+ * so a walk over a large range reads each table once.
+ */
+typedef int (*vt_leaf_fn)(void *arg, const struct vt_leaf *leaf);
+struct vt_error *vt_x86_64_walk(struct vt_x86_64 *x, uint64_t start,
+				uint64_t end, vt_leaf_fn fn, void *arg);
+
+#endif

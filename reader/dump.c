@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A dump: one ELF or kdump-compressed file, or a split set of kdump files,
+ * behind the interface of include/vmemtrim/dump.h. Dispatches by pfn to the
+ * file that holds it and adds what every format shares: the parsed
+ * VMCOREINFO and kernel profile, physical reads across pages, counts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "vmemtrim/dump.h"
+#include "vmemtrim/format.h"
+#include "vmemtrim/vmcoreinfo.h"
+#include "vmemtrim/x86_64.h"
+
+#define PROBE_SIZE 4096
+
+struct vt_dump {
+	struct vt_file **files; /* sorted by start_pfn */
+	unsigned int nfiles;
+	struct vt_dump_part *parts;
+	struct vt_dump_info info;
+	struct vt_vmcoreinfo *vi;
+	struct vt_kernel_profile profile;
+	unsigned char *page; /* scratch page for partial physical reads */
+};
+
+struct vt_error *vt_pread_full(int fd, const char *path, void *buf, size_t len,
+			       uint64_t off, const char *what)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, (char *)buf + done, len - done,
+				  (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return vt_error_errno(errno,
+					      "%s: reading %s (%zu bytes at "
+					      "offset %llu)",
+					      path, what, len,
+					      (unsigned long long)off);
+		if (n == 0)
+			return vt_error_new(VT_ERR_FORMAT,
+					    "%s: file truncated: %s (%zu bytes "
+					    "at offset %llu) ends at %llu",
+					    path, what, len,
+					    (unsigned long long)off,
+					    (unsigned long long)(off + done));
+		done += n;
+	}
+	return NULL;
+}
+
+static struct vt_error *open_file(const char *path, struct vt_file **out)
+{
+	unsigned char head[PROBE_SIZE];
+	struct vt_error *err;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vt_error_errno(errno, "%s: cannot open", path);
+	do
+		n = pread(fd, head, sizeof(head), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		err = vt_error_errno(errno, "%s: cannot read", path);
+	else if (vt_elf_probe(head, n))
+		err = vt_elf_open(path, fd, out);
+	else if (vt_kdump_probe(head, n))
+		err = vt_kdump_open(path, fd, out);
+	else
+		err = vt_error_new(VT_ERR_FORMAT,
+				   "%s: not a vmcore: neither ELF nor "
+				   "kdump-compressed (no known signature at "
+				   "offset 0)",
+				   path);
+	if (err)
+		close(fd);
+	return err;
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+	const struct vt_file *x = *(struct vt_file *const *)a;
+	const struct vt_file *y = *(struct vt_file *const *)b;
+
+	if (x->part.start_pfn != y->part.start_pfn)
+		return x->part.start_pfn < y->part.start_pfn ? -1 : 1;
+	return 0;
+}
+
+/* Several files must be one split set: same machine, disjoint pfn ranges. */
+static struct vt_error *check_split_set(struct vt_dump *d)
+{
+	const struct vt_file *first = d->files[0];
+
+	for (unsigned int i = 0; i < d->nfiles; i++) {
+		const struct vt_file *f = d->files[i];
+
+		if (f->part.format == VT_FORMAT_ELF)
+			return vt_error_new(VT_ERR_INVALID,
+					    "%s: an ELF vmcore cannot be part "
+					    "of a split dump set",
+					    f->path);
+		if (f->info.max_pfn != first->info.max_pfn ||
+		    f->info.page_size != first->info.page_size)
+			return vt_error_new(VT_ERR_INVALID,
+					    "%s: not from the same dump as %s "
+					    "(max_mapnr or page size differ)",
+					    f->path, first->path);
+		if (i && f->part.start_pfn < d->files[i - 1]->part.end_pfn)
+			return vt_error_new(
+				VT_ERR_INVALID,
+				"%s: pfns 0x%llx-0x%llx overlap "
+				"those of %s",
+				f->path, (unsigned long long)f->part.start_pfn,
+				(unsigned long long)f->part.end_pfn,
+				d->files[i - 1]->path);
+	}
+	return NULL;
+}
+
+/* utsname of an ELF vmcore: init_uts_ns.name in the kernel image. */
+static void read_utsname(struct vt_dump *d)
+{
+	const struct vt_kernel_profile *kp = &d->profile;
+	char uts[6 * KDUMP_UTS_FIELD_LEN];
+	struct vt_x86_64 *x;
+	struct vt_error *err;
+	uint64_t paddr;
+
+	if (!kp->sym_init_uts_ns.known || !kp->off_uts_namespace_name.known)
+		return;
+	err = vt_x86_64_new(d, kp, &x);
+	if (err) {
+		vt_error_free(err);
+		return;
+	}
+	paddr = vt_x86_64_ktext_paddr(x,
+				      (uint64_t)kp->sym_init_uts_ns.value +
+					      kp->off_uts_namespace_name.value);
+	vt_x86_64_free(x);
+	err = vt_dump_read_paddr(d, paddr, uts, sizeof(uts));
+	if (err) {
+		vt_error_free(err);
+		return;
+	}
+	char *fields[6] = { d->info.sysname, d->info.nodename,
+			    d->info.release, d->info.version,
+			    d->info.machine, d->info.domainname };
+	for (int i = 0; i < 6; i++) {
+		memcpy(fields[i], uts + i * KDUMP_UTS_FIELD_LEN,
+		       KDUMP_UTS_FIELD_LEN - 1);
+		fields[i][KDUMP_UTS_FIELD_LEN - 1] = 0;
+	}
+}
+
+/* Facts an ELF file does not carry itself come from VMCOREINFO. */
+static void complete_elf_info(struct vt_dump *d)
+{
+	const struct vt_kernel_profile *kp = &d->profile;
+
+	if (kp->crash_time.known)
+		d->info.crash_time = kp->crash_time.value;
+	if (kp->phys_base.known)
+		d->info.phys_base = kp->phys_base.value;
+	read_utsname(d);
+	if (!d->info.release[0])
+		memcpy(d->info.release, kp->release, sizeof(d->info.release));
+}
+
+static struct vt_error *setup(struct vt_dump *d)
+{
+	struct vt_error *err;
+	const char *text = d->files[0]->info.vmcoreinfo;
+
+	qsort(d->files, d->nfiles, sizeof(*d->files), cmp_file);
+	if (d->nfiles > 1 && (err = check_split_set(d)))
+		return err;
+	d->info = d->files[0]->info;
+	d->parts = calloc(d->nfiles, sizeof(*d->parts));
+	d->page = malloc(d->info.page_size);
+	if (!d->parts || !d->page)
+		return vt_error_new(VT_ERR_NOMEM, "out of memory");
+	for (unsigned int i = 0; i < d->nfiles; i++)
+		d->parts[i] = d->files[i]->part;
+	d->info.nr_parts = d->nfiles;
+	d->info.parts = d->parts;
+	err = vt_vmcoreinfo_parse(text ? text : "",
+				  text ? d->info.vmcoreinfo_size : 0, &d->vi);
+	if (!err)
+		err = vt_kernel_profile_init(&d->profile, d->vi);
+	if (err)
+		return vt_error_prefix(err, "%s: ", d->files[0]->path);
+	if (d->info.format == VT_FORMAT_ELF)
+		complete_elf_info(d);
+	return NULL;
+}
+
+struct vt_error *vt_dump_open(const char *const *paths, unsigned int npaths,
+			      struct vt_dump **out)
+{
+	struct vt_dump *d;
+	struct vt_error *err = NULL;
+
+	*out = NULL;
+	if (npaths == 0)
+		return vt_error_new(VT_ERR_INVALID, "no dump file given");
+	d = calloc(1, sizeof(*d));
+	if (!d || !(d->files = calloc(npaths, sizeof(*d->files)))) {
+		free(d);
+		return vt_error_new(VT_ERR_NOMEM, "out of memory");
+	}
+	for (unsigned int i = 0; i < npaths && !err; i++) {
+		err = open_file(paths[i], &d->files[i]);
+		if (!err)
+			d->nfiles++;
+	}
+	if (!err)
+		err = setup(d);
+	if (err) {
+		vt_dump_close(d);
+		return err;
+	}
+	*out = d;
+	return NULL;
+}
+
+void vt_dump_close(struct vt_dump *d)
+{
+	if (!d)
+		return;
+	for (unsigned int i = 0; i < d->nfiles; i++)
+		d->files[i]->ops->close(d->files[i]);
+	vt_vmcoreinfo_free(d->vi);
+	free(d->files);
+	free(d->parts);
+	free(d->page);
+	free(d);
+}
+
+const struct vt_dump_info *vt_dump_info(const struct vt_dump *d)
+{
+	return &d->info;
+}
+
+const struct vt_vmcoreinfo *vt_dump_vmcoreinfo(const struct vt_dump *d)
+{
+	return d->vi;
+}
+
+const struct vt_kernel_profile *vt_dump_profile(const struct vt_dump *d)
+{
+	return &d->profile;
+}
+
+/* The file holding pfn, or NULL (then *next is where the next one starts). */
+static struct vt_file *file_of(const struct vt_dump *d, uint64_t pfn,
+			       uint64_t *next)
+{
+	*next = d->info.max_pfn;
+	for (unsigned int i = 0; i < d->nfiles; i++) {
+		struct vt_file *f = d->files[i];
+
+		if (pfn < f->part.start_pfn) {
+			*next = f->part.start_pfn;
+			return NULL;
+		}
+		if (pfn < f->part.end_pfn)
+			return f;
+	}
+	return NULL;
+}
+
+struct vt_error *vt_dump_pfn_run(struct vt_dump *d, uint64_t pfn,
+				 enum vt_pfn_state *state, uint64_t *run_end)
+{
+	struct vt_file *f;
+	uint64_t next;
+	struct vt_error *err;
+
+	*state = VT_PFN_HOLE;
+	if (pfn >= d->info.max_pfn) {
+		*run_end = pfn + 1;
+		return NULL;
+	}
+	f = file_of(d, pfn, &next);
+	if (!f) {
+		*run_end = next;
+		return NULL;
+	}
+	err = f->ops->pfn_run(f, pfn, state, run_end);
+	if (!err && *run_end > f->part.end_pfn)
+		*run_end = f->part.end_pfn;
+	if (!err && *run_end <= pfn)
+		*run_end = pfn + 1;
+	return err;
+}
+
+struct vt_error *vt_dump_read_page(struct vt_dump *d, uint64_t pfn, void *buf)
+{
+	uint64_t next;
+	struct vt_file *f =
+		pfn < d->info.max_pfn ? file_of(d, pfn, &next) : NULL;
+
+	if (!f)
+		return vt_error_new(VT_ERR_NODATA,
+				    "%s: pfn 0x%llx is not in the dump (past "
+				    "max_mapnr 0x%llx or in no file of the "
+				    "set)",
+				    d->files[0]->path, (unsigned long long)pfn,
+				    (unsigned long long)d->info.max_pfn);
+	return f->ops->read_page(f, pfn, buf);
+}
+
+struct vt_error *vt_dump_read_paddr(struct vt_dump *d, uint64_t paddr,
+				    void *buf, size_t len)
+{
+	const uint64_t ps = d->info.page_size;
+	unsigned char *out = buf;
+
+	while (len) {
+		uint64_t pfn = paddr / ps, off = paddr % ps;
+		size_t n = ps - off < len ? ps - off : len;
+		struct vt_error *err;
+
+		if (n == ps) {
+			err = vt_dump_read_page(d, pfn, out);
+		} else {
+			err = vt_dump_read_page(d, pfn, d->page);
+			if (!err)
+				memcpy(out, d->page + off, n);
+		}
+		if (err)
+			return err;
+		out += n;
+		paddr += n;
+		len -= n;
+	}
+	return NULL;
+}
+
+static struct vt_error *count_dumped(struct vt_dump *d, uint64_t pfn,
+				     uint64_t end, struct vt_dump_counts *c)
+{
+	uint64_t next;
+	struct vt_file *f = file_of(d, pfn, &next);
+
+	for (; pfn < end; pfn++) {
+		bool zero, written;
+		struct vt_error *err;
+
+		if (!f || pfn >= f->part.end_pfn)
+			f = file_of(d, pfn, &next);
+		if (!f)
+			continue;
+		err = f->ops->page_storage(f, pfn, &zero, &written);
+		/* cppcheck wrongly thinks err may point at zero/written */
+		if (err)
+			// cppcheck-suppress returnDanglingLifetime
+			return err;
+		c->zero += zero;
+		c->not_written += !written;
+	}
+	return NULL;
+}
+
+struct vt_error *vt_dump_count(struct vt_dump *d, struct vt_dump_counts *c)
+{
+	uint64_t pfn = 0;
+
+	memset(c, 0, sizeof(*c));
+	while (pfn < d->info.max_pfn) {
+		enum vt_pfn_state state;
+		uint64_t end;
+		struct vt_error *err = vt_dump_pfn_run(d, pfn, &state, &end);
+
+		if (err)
+			return err;
+		if (state != VT_PFN_HOLE)
+			c->ram += end - pfn;
+		if (state == VT_PFN_DUMPED) {
+			c->dumped += end - pfn;
+			if (d->info.format != VT_FORMAT_ELF &&
+			    (err = count_dumped(d, pfn, end, c)))
+				return err;
+		}
+		pfn = end;
+	}
+	return NULL;
+}

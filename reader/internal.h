@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Inside the reader: the ops table each input format implements, and small
+ * helpers shared by the reader's modules. Not a public header.
+ */
+#ifndef VMEMTRIM_READER_INTERNAL_H
+#define VMEMTRIM_READER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmemtrim/dump.h"
+#include "vmemtrim/error.h"
+
+/*
+ * One opened file of a dump. Each format (elf.c, kdump.c) allocates its own
+ * struct that starts with this one.
+ */
+struct vt_file {
+	const struct vt_file_ops *ops;
+	const char *path; /* owned by the file; used in every message */
+	struct vt_dump_part part; /* format, pfn range held */
+	struct vt_dump_info info; /* this file's view (parts unset) */
+};
+
+struct vt_file_ops {
+	/* see vt_dump_pfn_run(); runs end at most at part.end_pfn */
+	struct vt_error *(*pfn_run)(struct vt_file *f, uint64_t pfn,
+				    enum vt_pfn_state *state,
+				    uint64_t *run_end);
+	/* see vt_dump_read_page(); pfn is inside part */
+	struct vt_error *(*read_page)(struct vt_file *f, uint64_t pfn,
+				      void *buf);
+	/*
+	 * How a dumped pfn is stored: *zero = the shared zero page,
+	 * *written = data is there (false: incomplete dump). ELF: data is
+	 * always written and never shared.
+	 */
+	struct vt_error *(*page_storage)(struct vt_file *f, uint64_t pfn,
+					 bool *zero, bool *written);
+	void (*close)(struct vt_file *f);
+};
+
+/*
+ * Open @path as ELF (elf.c) or kdump-compressed / flattened (kdump.c).
+ * @fd is open read-only and is owned by the file on success. Each fills
+ * info (except parts) and part. vmcoreinfo and notes point into memory
+ * the file owns.
+ */
+struct vt_error *vt_elf_open(const char *path, int fd, struct vt_file **out);
+struct vt_error *vt_kdump_open(const char *path, int fd, struct vt_file **out);
+
+/* true when the first bytes identify the format. */
+bool vt_elf_probe(const void *head, size_t len);
+bool vt_kdump_probe(const void *head, size_t len); /* plain or flattened */
+
+/* Read exactly @len bytes at @off; VT_ERR_IO / short read -> VT_ERR_FORMAT. */
+struct vt_error *vt_pread_full(int fd, const char *path, void *buf, size_t len,
+			       uint64_t off, const char *what);
+
+/* Little-endian loads from a byte buffer (no alignment assumed). */
+static inline uint32_t vt_le32(const void *p)
+{
+	const uint8_t *b = p;
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+	       (uint32_t)b[3] << 24;
+}
+
+static inline uint64_t vt_le64(const void *p)
+{
+	return (uint64_t)vt_le32(p) | (uint64_t)vt_le32((const uint8_t *)p + 4)
+					      << 32;
+}
+
+static inline uint64_t vt_be64(const void *p)
+{
+	const uint8_t *b = p;
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+#endif

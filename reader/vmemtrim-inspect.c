@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vmemtrim-inspect: triage a kernel dump without crash. What the dump is,
+ * how many pages it holds, and exactly which pfns have no struct page data
+ * in it. Text for people, one JSON object (docs/inspect-json.md) for tools.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vmemtrim/dump.h"
+#include "vmemtrim/format.h"
+#include "vmemtrim/json.h"
+#include "vmemtrim/vmcoreinfo.h"
+#include "vmemtrim/vmemmap.h"
+#include "vmemtrim/x86_64.h"
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+	"Usage: vmemtrim-inspect [OPTION]... DUMPFILE...\n"
+	"Describe a kernel dump (ELF vmcore, kdump-compressed, flattened, or\n"
+	"the files of one split dump) and say which pfns lack struct page "
+	"data.\n"
+	"\n"
+	"  -j, --json          one JSON object (schema: docs/inspect-json.md)\n"
+	"  -r, --ranges        list every pfn range lacking struct page data\n"
+	"  -p, --pfn N         is pfn N's data, and its struct page, in the "
+	"dump\n"
+	"  -P, --paddr ADDR    the same for the pfn of physical address ADDR\n"
+	"  -a, --page VADDR    the same for the pfn whose struct page is at "
+	"VADDR\n"
+	"  -h, --help          this text\n"
+	"  -V, --version       the version\n"
+	"\n"
+	"Numbers take 0x for hex. Exit status: 0 done, 1 error (the dump "
+	"cannot\n"
+	"be read or is corrupt), 2 bad usage.\n";
+
+enum query { Q_NONE, Q_PFN, Q_PADDR, Q_PAGE };
+
+struct options {
+	bool json, ranges;
+	enum query query;
+	uint64_t query_value;
+	const char *const *paths;
+	unsigned int npaths;
+};
+
+/* What inspect found, gathered before printing in either form. */
+struct findings {
+	struct vt_dump *dump;
+	const struct vt_dump_info *info;
+	const struct vt_kernel_profile *kp;
+	struct vt_dump_counts counts;
+	struct vt_x86_64 *x86;
+	struct vt_vmemmap *vm;
+	struct vt_error *vm_err; /* why struct pages are unknown */
+	struct vt_vmemmap_summary sum;
+	bool have_pfn;
+	struct vt_pfn_report pfn;
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("vmemtrim-inspect: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry 'vmemtrim-inspect --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+static bool parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	if (!*s || *s == '-')
+		return false;
+	*v = strtoull(s, &end, 0);
+	return !errno && !*end;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "ranges", no_argument, NULL, 'r' },
+		{ "pfn", required_argument, NULL, 'p' },
+		{ "paddr", required_argument, NULL, 'P' },
+		{ "page", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "jrp:P:a:hV", longopts, NULL)) !=
+	       -1) {
+		enum query q = c == 'p' ? Q_PFN : c == 'P' ? Q_PADDR : Q_PAGE;
+
+		switch (c) {
+		case 'j':
+			o->json = true;
+			break;
+		case 'r':
+			o->ranges = true;
+			break;
+		case 'p':
+		case 'P':
+		case 'a':
+			if (o->query != Q_NONE)
+				return usage_error("%s", "give at most one of "
+							 "--pfn, --paddr, "
+							 "--page");
+			if (!parse_u64(optarg, &o->query_value))
+				return usage_error("not a number: '%s'",
+						   optarg);
+			o->query = q;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		case 'V':
+			puts("vmemtrim-inspect " VMEMTRIM_VERSION);
+			exit(0);
+		default:
+			fputs("Try 'vmemtrim-inspect --help'.\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "no DUMPFILE given");
+	o->paths = (const char *const *)argv + optind;
+	o->npaths = argc - optind;
+	return 0;
+}
+
+/* The pfn a --paddr / --page question is about. */
+static struct vt_error *query_pfn(const struct options *o,
+				  const struct findings *f, uint64_t *pfn)
+{
+	const struct vt_kernel_profile *kp = f->kp;
+
+	switch (o->query) {
+	case Q_PADDR:
+		*pfn = o->query_value / f->info->page_size;
+		return NULL;
+	case Q_PAGE:
+		if (!f->vm)
+			return vt_error_new(VT_ERR_INVALID,
+					    "cannot map struct page address "
+					    "0x%" PRIx64 " to a pfn: %s",
+					    o->query_value, f->vm_err->message);
+		if (o->query_value < vt_vmemmap_base(f->vm) ||
+		    (o->query_value - vt_vmemmap_base(f->vm)) %
+			    kp->size_page.value)
+			return vt_error_new(
+				VT_ERR_INVALID,
+				"0x%" PRIx64 " is not a struct "
+				"page address (vmemmap base "
+				"0x%" PRIx64 ", struct page %" PRId64 " bytes)",
+				o->query_value, vt_vmemmap_base(f->vm),
+				kp->size_page.value);
+		*pfn = (o->query_value - vt_vmemmap_base(f->vm)) /
+		       kp->size_page.value;
+		return NULL;
+	default:
+		*pfn = o->query_value;
+		return NULL;
+	}
+}
+
+/*
+ * The vmemmap map needs VMCOREINFO and page tables; a dump without them is
+ * still worth describing, so failure here is kept, not fatal.
+ */
+static void open_vmemmap(struct findings *f)
+{
+	f->vm_err = vt_x86_64_new(f->dump, f->kp, &f->x86);
+	if (!f->vm_err)
+		f->vm_err = vt_vmemmap_new(f->dump, f->x86, &f->vm);
+	if (!f->vm_err)
+		f->vm_err = vt_vmemmap_summarize(f->vm, &f->sum);
+	if (f->vm_err) {
+		vt_vmemmap_free(f->vm);
+		f->vm = NULL;
+	}
+}
+
+static struct vt_error *gather(const struct options *o, struct findings *f)
+{
+	struct vt_error *err;
+	uint64_t pfn = 0;
+
+	err = vt_dump_open(o->paths, o->npaths, &f->dump);
+	if (err)
+		return err;
+	f->info = vt_dump_info(f->dump);
+	f->kp = vt_dump_profile(f->dump);
+	err = vt_dump_count(f->dump, &f->counts);
+	if (err)
+		return err;
+	open_vmemmap(f);
+	if (o->ranges && f->vm_err)
+		return vt_error_new(f->vm_err->code,
+				    "%s: cannot tell which struct pages are "
+				    "missing: %s",
+				    o->paths[0], f->vm_err->message);
+	if (o->query == Q_NONE)
+		return NULL;
+	err = query_pfn(o, f, &pfn);
+	if (err)
+		return vt_error_prefix(err, "%s: ", o->paths[0]);
+	if (!f->vm)
+		return vt_error_new(f->vm_err->code,
+				    "%s: pfn 0x%" PRIx64 ": %s", o->paths[0],
+				    pfn, f->vm_err->message);
+	err = vt_vmemmap_pfn(f->vm, pfn, &f->pfn);
+	f->have_pfn = !err;
+	return err;
+}
+
+static void release(struct findings *f)
+{
+	vt_vmemmap_free(f->vm);
+	vt_x86_64_free(f->x86);
+	vt_error_free(f->vm_err);
+	vt_dump_close(f->dump);
+}
+
+/* --- text ------------------------------------------------------------------ */
+
+static void text_status(uint32_t status)
+{
+	bool any = false;
+
+	printf("%-16s0x%x", "status:", status);
+	for (uint32_t bit = 1; bit; bit <<= 1)
+		if ((status & bit) && vt_status_bit_name(bit)) {
+			printf("%s%s", any ? " " : " (",
+			       vt_status_bit_name(bit));
+			any = true;
+		}
+	puts(any ? ")" : "");
+}
+
+static void text_header(const struct findings *f)
+{
+	const struct vt_dump_info *in = f->info;
+
+	for (unsigned int i = 0; i < in->nr_parts; i++)
+		printf("%-16s%s (%s, pfns 0x%" PRIx64 "-0x%" PRIx64 ")\n",
+		       i ? "" : "file:", in->parts[i].path,
+		       vt_format_name(in->parts[i].format),
+		       in->parts[i].start_pfn, in->parts[i].end_pfn);
+	if (in->format == VT_FORMAT_ELF) {
+		printf("%-16sELF vmcore\n", "format:");
+	} else {
+		printf("%-16skdump-compressed%s, header version %d\n",
+		       "format:",
+		       in->format == VT_FORMAT_KDUMP_FLAT ? " (flattened)" : "",
+		       in->header_version);
+		text_status(in->status);
+		printf("%-16s%s\n",
+		       "compression:", vt_compression_name(in->status));
+		printf("%-16s%d\n", "dump level:", in->dump_level);
+	}
+	printf("%-16s%s %s %s %s\n", "kernel:", in->sysname, in->release,
+	       in->version, in->machine);
+	printf("%-16s%s\n", "node:", in->nodename);
+	if (in->crash_time >= 0) {
+		char when[64];
+		time_t t = in->crash_time;
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC",
+			 gmtime(&t));
+		printf("%-16s%s (%" PRId64 ")\n", "crash time:", when,
+		       in->crash_time);
+	} else {
+		printf("%-16sunknown\n", "crash time:");
+	}
+	printf("%-16s%d\n", "cpus:", in->nr_cpus);
+	printf("%-16s%u\n", "page size:", in->page_size);
+	printf("%-16s0x%" PRIx64 " (%" PRIu64 ")\n", "max pfn:", in->max_pfn,
+	       in->max_pfn);
+}
+
+static void text_pages(const struct findings *f)
+{
+	const struct vt_dump_counts *c = &f->counts;
+	uint64_t remaining = c->dumped - c->zero;
+
+	printf("pages:\n");
+	printf("  %-24s%" PRIu64 "\n", "total (max pfn):", f->info->max_pfn);
+	printf("  %-24s%" PRIu64 "\n",
+	       "memory holes:", f->info->max_pfn - c->ram);
+	printf("  %-24s%" PRIu64 "\n", "in RAM:", c->ram);
+	printf("  %-24s%" PRIu64 " (%.1f%% of RAM)\n", "dumped:", remaining,
+	       c->ram ? 100.0 * remaining / c->ram : 0.0);
+	printf("  %-24s%" PRIu64 "\n", "zero (shared page):", c->zero);
+	printf("  %-24s%" PRIu64 "\n", "excluded:", c->ram - remaining);
+	if (c->not_written)
+		printf("  %-24s%" PRIu64 " (dump incomplete)\n",
+		       "not written:", c->not_written);
+}
+
+static void text_vmcoreinfo(const struct findings *f)
+{
+	const struct vt_kernel_profile *kp = f->kp;
+
+	printf("vmcoreinfo:\n");
+	printf("  %-24s%s\n", "release:", kp->release[0] ? kp->release : "-");
+	if (kp->size_page.known)
+		printf("  %-24s%" PRId64 " bytes\n",
+		       "struct page:", kp->size_page.value);
+	if (f->x86)
+		printf("  %-24s%d\n",
+		       "paging levels:", vt_x86_64_levels(f->x86));
+	if (f->vm)
+		printf("  %-24s0x%" PRIx64 "\n",
+		       "vmemmap base:", vt_vmemmap_base(f->vm));
+	if (kp->kernel_offset.known)
+		printf("  %-24s0x%" PRIx64 "\n",
+		       "KASLR offset:", (uint64_t)kp->kernel_offset.value);
+}
+
+static void text_struct_pages(const struct findings *f)
+{
+	const struct vt_vmemmap_summary *s = &f->sum;
+
+	if (!f->vm) {
+		printf("struct pages:   unknown: %s\n", f->vm_err->message);
+		return;
+	}
+	if (!s->missing_pfns) {
+		printf("struct pages:   all %" PRIu64 " present\n",
+		       s->section_pfns);
+		return;
+	}
+	printf("struct pages:   %" PRIu64 " pfns in %" PRIu64
+	       " ranges lack struct page data (%.1f%% of %" PRIu64 ")\n",
+	       s->missing_pfns, s->missing_ranges,
+	       100.0 * s->missing_pfns / s->section_pfns, s->section_pfns);
+	printf("  %-24s%" PRIu64 "\n", "of them in RAM:", s->missing_ram_pfns);
+	printf("  %-24s%" PRIu64 " of %" PRIu64 "\n",
+	       "vmemmap pages excluded:", s->vmemmap_pages_excluded,
+	       s->vmemmap_pages);
+}
+
+static int text_range(void *arg, const struct vt_sp_range *r)
+{
+	uint64_t *total = arg;
+
+	if (r->state == VT_SP_PRESENT || r->state == VT_SP_NO_SECTION)
+		return 0;
+	printf("  0x%010" PRIx64 "  0x%010" PRIx64 "  %12" PRIu64 "  %s\n",
+	       r->start_pfn, r->end_pfn, r->end_pfn - r->start_pfn,
+	       vt_struct_page_state_name(r->state));
+	*total += r->end_pfn - r->start_pfn;
+	return 0;
+}
+
+static struct vt_error *text_ranges(const struct findings *f)
+{
+	uint64_t total = 0;
+	struct vt_error *err;
+
+	printf("pfn ranges lacking struct page data:\n");
+	printf("  %-12s  %-12s  %12s  %s\n", "start pfn", "end pfn", "count",
+	       "why");
+	err = vt_vmemmap_ranges(f->vm, 0, f->info->max_pfn, text_range, &total);
+	if (!err)
+		printf("  total: %" PRIu64 " pfns in %" PRIu64 " ranges\n",
+		       total, f->sum.missing_ranges);
+	return err;
+}
+
+static void text_pfn(const struct findings *f)
+{
+	const struct vt_pfn_report *p = &f->pfn;
+
+	printf("pfn 0x%" PRIx64 ":\n", p->pfn);
+	printf("  %-24s%s\n", "data:", vt_pfn_state_name(p->data));
+	printf("  %-24s%s\n",
+	       "struct page:", vt_struct_page_state_name(p->struct_page));
+	if (p->struct_page == VT_SP_NO_SECTION)
+		return;
+	printf("  %-24s0x%" PRIx64 "\n", "struct page address:", p->page_vaddr);
+	if (p->struct_page == VT_SP_PRESENT || p->struct_page == VT_SP_EXCLUDED)
+		printf("  %-24s0x%" PRIx64 " (pfn 0x%" PRIx64 ", %s)\n",
+		       "held at paddr:", p->page_paddr, p->vmemmap_pfn,
+		       vt_pfn_state_name(p->vmemmap_data));
+	if (p->struct_page == VT_SP_EXCLUDED)
+		printf("  why: the vmemmap page holding this struct page was "
+		       "left out of the dump,\n"
+		       "       as the pfns it describes were excluded "
+		       "(dump level %d)\n",
+		       f->info->dump_level);
+}
+
+static struct vt_error *print_text(const struct options *o,
+				   const struct findings *f)
+{
+	text_header(f);
+	text_pages(f);
+	text_vmcoreinfo(f);
+	text_struct_pages(f);
+	if (o->ranges && f->sum.missing_pfns) {
+		struct vt_error *err = text_ranges(f);
+
+		if (err)
+			return err;
+	}
+	if (f->have_pfn)
+		text_pfn(f);
+	return NULL;
+}
+
+/* --- JSON ------------------------------------------------------------------ */
+
+static struct vt_error *print_json(const struct options *o,
+				   const struct findings *f)
+{
+	struct vt_report r = {
+		.info = f->info,
+		.kp = f->kp,
+		.counts = &f->counts,
+		.x86 = f->x86,
+		.vm = f->vm,
+		.vm_err = f->vm_err,
+		.sum = &f->sum,
+		.pfn = f->have_pfn ? &f->pfn : NULL,
+	};
+
+	return vt_json_print(stdout, &r, o->ranges,
+			     "vmemtrim-inspect " VMEMTRIM_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct findings f = { 0 };
+	struct vt_error *err;
+	int rc = parse_options(argc, argv, &o);
+
+	if (rc)
+		return rc;
+	err = gather(&o, &f);
+	if (!err)
+		err = o.json ? print_json(&o, &f) : print_text(&o, &f);
+	if (!err && (fflush(stdout) || ferror(stdout)))
+		err = vt_error_errno(errno, "writing to standard output");
+	release(&f);
+	if (err) {
+		fprintf(stderr, "vmemtrim-inspect: %s\n", err->message);
+		vt_error_free(err);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Fuzz every built harness briefly (FUZZ_SECONDS each, default 20), so that
+# `make check` replays the corpus grown by earlier runs and looks a little
+# further. One TAP line per harness comes from fuzz/run.sh; findings are in
+# $BUILD/fuzz/findings/NAME/ (see fuzz/README.md).
+set -u
+# shellcheck disable=SC1091
+. tests/lib/tap.sh
+BUILD=${BUILD:-build}
+seconds=${FUZZ_SECONDS:-20}
+
+bins=$(find "$BUILD/fuzz" -maxdepth 1 -name 'fuzz_*' -type f -perm -u+x \
+	2>/dev/null | sort)
+if [ -z "$bins" ]; then
+	tap_fail "fuzz harnesses are built" \
+		"no $BUILD/fuzz/fuzz_* (make fuzz-programs)"
+	tap_done
+fi
+tap_note "fuzzing $(echo "$bins" | wc -l) harnesses for $seconds s each"
+# shellcheck disable=SC2086 # one word per harness path
+fuzz/run.sh "$seconds" $bins || TAP_FAILED=$((TAP_FAILED + 1))
+tap_done
