@@ -174,11 +174,13 @@ static void json_pages(FILE *out, const struct vt_report *r)
 	fprintf(out, "},\n");
 }
 
-static void json_opt_u64(FILE *out, const char *key, const struct vt_opt *v,
+/* A VMCOREINFO number: signed (phys_base may be negative). */
+static void json_opt_num(FILE *out, const char *key, const struct vt_opt *v,
 			 bool comma)
 {
 	if (v->known)
-		json_key_u64(out, key, v->value, comma);
+		fprintf(out, "\"%s\": %" PRId64 "%s\n", key, v->value,
+			comma ? "," : "");
 	else
 		json_key_null(out, key, comma);
 }
@@ -189,7 +191,7 @@ static void json_vmcoreinfo(FILE *out, const struct vt_report *r)
 
 	fprintf(out, "\"vmcoreinfo\": {\n");
 	json_key_string(out, "release", kp->release, true);
-	json_opt_u64(out, "struct_page_size", &kp->size_page, true);
+	json_opt_num(out, "struct_page_size", &kp->size_page, true);
 	if (r->x86)
 		json_key_u64(out, "paging_levels", vt_x86_64_levels(r->x86),
 			     true);
@@ -204,7 +206,7 @@ static void json_vmcoreinfo(FILE *out, const struct vt_report *r)
 			     true);
 	else
 		json_key_null(out, "kernel_offset", true);
-	json_opt_u64(out, "phys_base", &kp->phys_base, false);
+	json_opt_num(out, "phys_base", &kp->phys_base, false);
 	fprintf(out, "},\n");
 }
 

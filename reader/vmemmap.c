@@ -547,8 +547,17 @@ struct vt_error *vt_vmemmap_pfn(struct vt_vmemmap *vm, uint64_t pfn,
 
 	*out = (struct vt_pfn_report){ .pfn = pfn };
 	err = pfn_state(vm, pfn, &out->data, &run_end);
-	if (!err)
-		err = vt_vmemmap_ranges(vm, pfn, pfn + 1, keep_range, &r);
+	/*
+	 * Not vt_vmemmap_ranges(): that stops at max_pfn, but the last
+	 * section's struct pages exist past it, up to the section's end.
+	 */
+	if (!err && section_valid(vm, pfn)) {
+		struct emitter e = { .fn = keep_range, .arg = &r };
+
+		err = ranges(vm, pfn, pfn + 1, &e);
+		if (!err)
+			emit_flush(&e);
+	}
 	if (err)
 		return vt_error_prefix(err,
 				       "pfn %#llx: ", (unsigned long long)pfn);
