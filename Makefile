@@ -6,11 +6,14 @@
 #   make check TESTS="mkvmcore kernel"   only tests whose path has a pattern
 #   make kernel-fixture [VARIANTS="2g hvo"]   capture real-kernel vmcores
 #   make lint        clang-format --dry-run and cppcheck
-#   make install     PREFIX=/usr/local DESTDIR=
+#   make install     PREFIX=/usr/local DESTDIR= CRASH_EXTDIR=
 #   make clean
 
 BUILD ?= build
 PREFIX ?= /usr/local
+# crash looks for `extend NAME` in /usr/lib/crash/extensions (and
+# $CRASH_EXTENSIONS); PREFIX=/usr lands there.
+CRASH_EXTDIR ?= $(PREFIX)/lib/crash/extensions
 DESTDIR ?=
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -52,8 +55,9 @@ MKVMCORE_OBJ := $(MKVMCORE_SRC:%.c=$(BUILD)/obj/%.o)
 MKVMCORE := $(BUILD)/mkvmcore
 
 CRASH_TASKS := $(BUILD)/tests/crash-tasks.so
+EXTENSION := $(BUILD)/vmemtrim.so
 
-all: $(MKVMCORE) $(PROGRAMS)
+all: $(MKVMCORE) $(PROGRAMS) $(EXTENSION)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -130,6 +134,10 @@ $(MKVMCORE): $(MKVMCORE_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ -lm
 
+$(EXTENSION): $(wildcard extension/*.c) $(LIBVMEMTRIM_PIC)
+	$(CC) $(CRASH_CFLAGS) -Iinclude -DVMEMTRIM_VERSION='"$(VERSION)"' \
+		-o $@ $(filter %.c,$^) $(LIBVMEMTRIM_PIC) $(LIBS)
+
 $(CRASH_TASKS): tests/kernel/crash-tasks.c
 	@mkdir -p $(@D)
 	$(CC) $(CRASH_CFLAGS) -o $@ $<
@@ -172,6 +180,8 @@ install: all
 	$(if $(PROGRAMS),install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin)
 	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(PREFIX)/share/man/man1)
 	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8)
+	install -d $(DESTDIR)$(CRASH_EXTDIR)
+	install -m 644 $(EXTENSION) $(DESTDIR)$(CRASH_EXTDIR)
 
 clean:
 	rm -rf $(BUILD)
