@@ -90,19 +90,25 @@ $(INSPECT): $(BUILD)/obj/reader/vmemtrim-inspect.o $(LIBVMEMTRIM)
 # --- unit tests (cmocka, ASan+UBSan) and test tools -------------------------
 #
 # tests/<dir>/test_*.c: one cmocka binary each, run by tests/run-all.sh.
+# tests/<dir>/support-*.c: code shared by that directory's unit tests.
 # tests/<dir>/tool-*.c: programs the test scripts call (plain build).
 
 UNIT_SRC := $(wildcard tests/*/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
+UNIT_SUPPORT_SRC := $(wildcard tests/*/support-*.c)
+UNIT_SUPPORT := $(UNIT_SUPPORT_SRC:%.c=$(BUILD)/san/%.o)
 TOOL_SRC := $(wildcard tests/*/tool-*.c)
 TOOL_BIN := $(TOOL_SRC:tests/%.c=$(BUILD)/tests/%)
 
-$(UNIT_SRC:%.c=$(BUILD)/san/%.o) $(TOOL_SRC:%.c=$(BUILD)/obj/%.o): \
-	CPPFLAGS += -Ireader
+$(UNIT_SRC:%.c=$(BUILD)/san/%.o) $(UNIT_SUPPORT) \
+$(TOOL_SRC:%.c=$(BUILD)/obj/%.o): CPPFLAGS += -Ireader
 
-$(BUILD)/tests/%: $(BUILD)/san/tests/%.o $(LIBVMEMTRIM_SAN)
+# A unit test links the support objects of its own directory ($(*D)).
+$(BUILD)/tests/%: $(BUILD)/san/tests/%.o $(UNIT_SUPPORT) $(LIBVMEMTRIM_SAN)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lcmocka
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $< \
+		$(filter $(BUILD)/san/tests/$(*D)/%,$(UNIT_SUPPORT)) \
+		$(LIBVMEMTRIM_SAN) $(LIBS) -lcmocka
 
 $(TOOL_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIBVMEMTRIM)
 	@mkdir -p $(@D)

@@ -29,33 +29,36 @@ struct vt_dump {
 	unsigned char *page; /* scratch page for partial physical reads */
 };
 
-struct vt_error *vt_pread_full(int fd, const char *path, void *buf, size_t len,
-			       uint64_t off, const char *what)
+struct vt_error *vt_pread_exact(int fd, void *buf, size_t len, uint64_t off)
 {
-	size_t done = 0;
+	uint8_t *p = buf;
 
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done,
-				  (off_t)(off + done));
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return vt_error_errno(errno,
-					      "%s: reading %s (%zu bytes at "
-					      "offset %llu)",
-					      path, what, len,
+			return vt_error_errno(errno, "read at offset %llu",
 					      (unsigned long long)off);
 		if (n == 0)
 			return vt_error_new(VT_ERR_FORMAT,
-					    "%s: file truncated: %s (%zu bytes "
-					    "at offset %llu) ends at %llu",
-					    path, what, len,
-					    (unsigned long long)off,
-					    (unsigned long long)(off + done));
-		done += n;
+					    "unexpected end of file at offset "
+					    "%llu",
+					    (unsigned long long)off);
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
 	}
 	return NULL;
+}
+
+struct vt_error *vt_pread_full(int fd, const char *path, void *buf, size_t len,
+			       uint64_t off, const char *what)
+{
+	return vt_error_prefix(vt_pread_exact(fd, buf, len, off),
+			       "%s: reading %s (%zu bytes at offset %llu): ",
+			       path, what, len, (unsigned long long)off);
 }
 
 static struct vt_error *open_file(const char *path, struct vt_file **out)

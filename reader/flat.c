@@ -48,30 +48,6 @@ bool vt_flat_probe(const void *head, size_t len)
 	       !memcmp(h + n, zeros, 16 - n);
 }
 
-static struct vt_error *stream_read(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return vt_error_errno(errno, "read at offset %llu",
-					      (unsigned long long)off);
-		if (n == 0)
-			return vt_error_new(
-				VT_ERR_FORMAT,
-				"unexpected end of file at offset %llu",
-				(unsigned long long)off);
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return NULL;
-}
-
 static struct vt_error *check_header(int fd, uint64_t stream_size)
 {
 	uint8_t h[32];
@@ -82,7 +58,7 @@ static struct vt_error *check_header(int fd, uint64_t stream_size)
 			VT_ERR_FORMAT,
 			"flattened stream of %llu bytes is shorter than its %d-byte header",
 			(unsigned long long)stream_size, FLAT_HEADER_SIZE);
-	err = stream_read(fd, h, sizeof(h), 0);
+	err = vt_pread_exact(fd, h, sizeof(h), 0);
 	if (err)
 		return err;
 	if (vt_be64(h + 16) != FLAT_TYPE || vt_be64(h + 24) != FLAT_VERSION)
@@ -140,7 +116,7 @@ static struct vt_error *scan_records(int fd, uint64_t stream_size,
 		int64_t off, size;
 		uint64_t avail;
 
-		err = stream_read(fd, h, sizeof(h), pos);
+		err = vt_pread_exact(fd, h, sizeof(h), pos);
 		if (err)
 			break;
 		off = (int64_t)vt_be64(h);
@@ -378,8 +354,8 @@ struct vt_error *vt_flat_read(const struct vt_flat *fl, void *buf, size_t len,
 			struct vt_error *err;
 
 			n = e->end - off > len ? len : (size_t)(e->end - off);
-			err = stream_read(fl->fd, p, n,
-					  e->spos + (off - e->off));
+			err = vt_pread_exact(fl->fd, p, n,
+					     e->spos + (off - e->off));
 			if (err)
 				return err;
 			i++;

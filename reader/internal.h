@@ -55,7 +55,13 @@ struct vt_error *vt_kdump_open(const char *path, int fd, struct vt_file **out);
 bool vt_elf_probe(const void *head, size_t len);
 bool vt_kdump_probe(const void *head, size_t len); /* plain or flattened */
 
-/* Read exactly @len bytes at @off; VT_ERR_IO / short read -> VT_ERR_FORMAT. */
+/*
+ * Read exactly @len bytes at @off. A read error is VT_ERR_IO, end of file
+ * first is VT_ERR_FORMAT; the message names the offset (not the file).
+ */
+struct vt_error *vt_pread_exact(int fd, void *buf, size_t len, uint64_t off);
+
+/* The same, the message naming @path and @what is read. */
 struct vt_error *vt_pread_full(int fd, const char *path, void *buf, size_t len,
 			       uint64_t off, const char *what);
 

@@ -82,30 +82,6 @@ bool vt_kdump_probe(const void *head, size_t len)
 	       vt_flat_probe(head, len);
 }
 
-static struct vt_error *plain_read(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return vt_error_errno(errno, "read at offset %llu",
-					      (unsigned long long)off);
-		if (n == 0)
-			return vt_error_new(
-				VT_ERR_FORMAT,
-				"unexpected end of file at offset %llu",
-				(unsigned long long)off);
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return NULL;
-}
-
 /* Read @len bytes of the logical file at @off; @what names them. */
 static struct vt_error *kd_read(struct kd_file *kf, void *buf, size_t len,
 				uint64_t off, const char *what)
@@ -121,7 +97,7 @@ static struct vt_error *kd_read(struct kd_file *kf, void *buf, size_t len,
 	if (kf->flat)
 		err = vt_flat_read(kf->flat, buf, len, off);
 	else
-		err = plain_read(kf->fd, buf, len, off);
+		err = vt_pread_exact(kf->fd, buf, len, off);
 	return vt_error_prefix(err, "reading %s: ", what);
 }
 

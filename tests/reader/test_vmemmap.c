@@ -27,196 +27,7 @@
 #include "vmemtrim/vmemmap.h"
 #include "vmemtrim/x86_64.h"
 
-#define MIB (1ULL << 20)
-#define GIB (1ULL << 30)
-#define SECTION_PFNS 32768ULL
-#define MAX_LOADS 64
-#define MAX_SECTIONS 1024
-#define MAX_HVO 64
-
-enum vmm_mode { VMM_PMD, VMM_SPLIT, VMM_PTE4K };
-
-/* What the sidecar says (the parts these tests use). */
-struct truth {
-	uint64_t max_pfn, page_offset_base, vmemmap_base, kernel_offset;
-	uint64_t kernel_phys, phys_base, init_top_pgt_phys, ram_pages;
-	int l5;
-	unsigned int nloads, nsections, nhvo;
-	uint64_t load[MAX_LOADS][2];
-	struct {
-		uint64_t section, pfn;
-		enum vmm_mode mode;
-	} vmm[MAX_SECTIONS];
-	uint64_t hvo[MAX_HVO][2]; /* head pfn, shared vmemmap pfn */
-};
-
-struct vmcore {
-	char path[256];
-	struct truth t;
-	struct vt_dump *dump;
-	struct vt_x86_64 *x;
-	struct vt_vmemmap *vm;
-};
-
-static char tmpdir[] = "/tmp/test_vmemmap.XXXXXX";
-
-/* ---- helpers ------------------------------------------------------------ */
-
-static void check_ok(struct vt_error *err)
-{
-	if (err) {
-		print_error("# unexpected error: %s\n", err->message);
-		vt_error_free(err);
-		fail();
-	}
-}
-
-static void expect_code(struct vt_error *err, enum vt_error_code code,
-			const char *must_contain)
-{
-	assert_non_null(err);
-	if (err->code != code || !strstr(err->message, must_contain))
-		print_error("# got error %d: %s\n", err->code, err->message);
-	assert_int_equal(err->code, code);
-	assert_non_null(strstr(err->message, must_contain));
-	vt_error_free(err);
-}
-
-static void parse_line(struct truth *t, const char *line)
-{
-	char mode[16];
-	uint64_t a, b;
-
-	if (sscanf(line, "max_pfn %" SCNx64, &t->max_pfn) == 1 ||
-	    sscanf(line, "page_offset_base %" SCNx64, &t->page_offset_base) ==
-		    1 ||
-	    sscanf(line, "vmemmap_base %" SCNx64, &t->vmemmap_base) == 1 ||
-	    sscanf(line, "kernel_offset %" SCNx64, &t->kernel_offset) == 1 ||
-	    sscanf(line, "kernel_phys %" SCNx64, &t->kernel_phys) == 1 ||
-	    sscanf(line, "phys_base %" SCNx64, &t->phys_base) == 1 ||
-	    sscanf(line, "init_top_pgt_phys %" SCNx64, &t->init_top_pgt_phys) ==
-		    1 ||
-	    sscanf(line, "ram_pages %" SCNu64, &t->ram_pages) == 1 ||
-	    sscanf(line, "l5 %d", &t->l5) == 1)
-		return;
-	if (sscanf(line, "load %" SCNx64 " %" SCNx64, &a, &b) == 2) {
-		assert_true(t->nloads < MAX_LOADS);
-		t->load[t->nloads][0] = a;
-		t->load[t->nloads++][1] = b;
-	} else if (sscanf(line, "vmemmap %" SCNx64 " %15s %" SCNx64, &a, mode,
-			  &b) == 3) {
-		assert_true(t->nsections < MAX_SECTIONS);
-		t->vmm[t->nsections].section = a;
-		t->vmm[t->nsections].pfn = b;
-		t->vmm[t->nsections++].mode = !strcmp(mode, "pmd") ? VMM_PMD :
-					      !strcmp(mode, "split") ?
-								     VMM_SPLIT :
-								     VMM_PTE4K;
-	} else if (sscanf(line, "hvo %" SCNx64 " %" SCNx64, &a, &b) == 2) {
-		assert_true(t->nhvo < MAX_HVO);
-		t->hvo[t->nhvo][0] = a;
-		t->hvo[t->nhvo++][1] = b;
-	}
-}
-
-static void read_truth(const char *path, struct truth *t)
-{
-	char name[300], line[512];
-	FILE *f;
-
-	snprintf(name, sizeof(name), "%s.truth", path);
-	f = fopen(name, "r");
-	assert_non_null(f);
-	memset(t, 0, sizeof(*t));
-	while (fgets(line, sizeof(line), f))
-		parse_line(t, line);
-	fclose(f);
-	assert_true(t->max_pfn && t->page_offset_base && t->vmemmap_base);
-	assert_true(t->nloads && t->nsections);
-}
-
-static void make_vmcore(struct vmcore *vc, const char *name, const char *opts)
-{
-	const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
-	char cmd[1024];
-
-	snprintf(vc->path, sizeof(vc->path), "%s/%s", tmpdir, name);
-	snprintf(cmd, sizeof(cmd), "%s/mkvmcore -o %s %s", build, vc->path,
-		 opts);
-	if (system(cmd) != 0) {
-		print_error("# mkvmcore failed: %s\n", cmd);
-		fail();
-	}
-	read_truth(vc->path, &vc->t);
-}
-
-static void open_path(struct vmcore *vc, const char *path)
-{
-	const char *paths[] = { path };
-
-	check_ok(vt_dump_open(paths, 1, &vc->dump));
-	check_ok(vt_x86_64_new(vc->dump, vt_dump_profile(vc->dump), &vc->x));
-	check_ok(vt_vmemmap_new(vc->dump, vc->x, &vc->vm));
-}
-
-static void open_vmcore(struct vmcore *vc)
-{
-	open_path(vc, vc->path);
-}
-
-static void close_vmcore(struct vmcore *vc)
-{
-	vt_vmemmap_free(vc->vm);
-	vt_x86_64_free(vc->x);
-	vc->vm = NULL;
-	vt_dump_close(vc->dump);
-	vc->x = NULL;
-	vc->dump = NULL;
-}
-
-/* The physical page holding the struct page of @pfn, per the sidecar. */
-static uint64_t truth_vmemmap_pfn(const struct truth *t, uint64_t pfn)
-{
-	uint64_t s = pfn / SECTION_PFNS, g = pfn % SECTION_PFNS / 64;
-
-	for (unsigned int i = 0; i < t->nsections; i++) {
-		if (t->vmm[i].section != s)
-			continue;
-		if (t->vmm[i].mode == VMM_PTE4K)
-			return t->vmm[i].pfn - g;
-		for (unsigned int h = 0; h < t->nhvo; h++)
-			if (pfn >= t->hvo[h][0] && pfn < t->hvo[h][0] + 512)
-				return t->hvo[h][1];
-		return t->vmm[i].pfn + g;
-	}
-	return UINT64_MAX;
-}
-
-/* Write @val at physical @paddr in every PT_LOAD of the ELF file. */
-static void patch_paddr(const char *path, uint64_t paddr, uint64_t val)
-{
-	int fd = open(path, O_RDWR), hits = 0;
-	Elf64_Ehdr eh;
-
-	assert_true(fd >= 0);
-	assert_int_equal(pread(fd, &eh, sizeof(eh), 0), sizeof(eh));
-	for (unsigned int i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-
-		assert_int_equal(
-			pread(fd, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph)),
-			sizeof(ph));
-		if (ph.p_type != PT_LOAD || paddr < ph.p_paddr ||
-		    paddr + 8 > ph.p_paddr + ph.p_filesz)
-			continue;
-		assert_int_equal(
-			pwrite(fd, &val, 8, ph.p_offset + paddr - ph.p_paddr),
-			8);
-		hits++;
-	}
-	close(fd);
-	assert_true(hits > 0);
-}
+#include "support-vmcore.h"
 
 /* ---- pfn runs ---------------------------------------------------------------- */
 
@@ -267,7 +78,10 @@ static enum vt_pfn_state pfn_state(struct vt_dump *d, uint64_t pfn)
 
 /* ---- the vmcores --------------------------------------------------------------- */
 
-static struct vmcore vc_a, vc_b, vc_m, vc_big;
+static struct vmcore vc_a = { .with_vmemmap = true },
+		     vc_b = { .with_vmemmap = true },
+		     vc_m = { .with_vmemmap = true },
+		     vc_big = { .with_vmemmap = true };
 static char m_e_path[300], m_plain_path[300];
 
 static void run(const char *cmd)
@@ -284,14 +98,14 @@ static void makedumpfile(const char *in, const char *out, const char *opts)
 
 	snprintf(cmd, sizeof(cmd),
 		 "makedumpfile -l -d 31 %s --work-dir %s %s %s >/dev/null 2>&1",
-		 opts, tmpdir, in, out);
+		 opts, tmpdir_path(), in, out);
 	run(cmd);
 }
 
 static int setup_all(void **state)
 {
 	(void)state;
-	if (!mkdtemp(tmpdir))
+	if (make_tmpdir("test_vmemmap"))
 		return -1;
 	make_vmcore(
 		&vc_a, "a",
@@ -301,31 +115,11 @@ static int setup_all(void **state)
 		"--ram 1536M --profile idle --seed 3 --l5 --nodes 2 --hvo 2 --vmemmap-4k 256M-300M");
 	make_vmcore(&vc_m, "m", "--ram 2G --profile mixed --seed 1 --no-kaslr");
 	make_vmcore(&vc_big, "big", "--ram 16G --profile idle --seed 1");
-	snprintf(m_e_path, sizeof(m_e_path), "%s/m-e.kdump", tmpdir);
-	snprintf(m_plain_path, sizeof(m_plain_path), "%s/m.kdump", tmpdir);
+	snprintf(m_e_path, sizeof(m_e_path), "%s/m-e.kdump", tmpdir_path());
+	snprintf(m_plain_path, sizeof(m_plain_path), "%s/m.kdump",
+		 tmpdir_path());
 	makedumpfile(vc_m.path, m_e_path, "-e");
 	makedumpfile(vc_m.path, m_plain_path, "");
-	return 0;
-}
-
-static int teardown_all(void **state)
-{
-	char cmd[300];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	return system(cmd) ? -1 : 0;
-}
-
-static int open_state(void **state)
-{
-	open_vmcore(*state);
-	return 0;
-}
-
-static int close_state(void **state)
-{
-	close_vmcore(*state);
 	return 0;
 }
 
@@ -583,7 +377,7 @@ static void check_filtered(struct vmcore *vc, const char *kdump, int want_some)
 	struct missing_log got = { .filtered = strcmp(kdump, vc->path) != 0 };
 	struct runs want = { 0 };
 	struct vt_vmemmap_summary s;
-	struct vmcore k = { .t = vc->t };
+	struct vmcore k = { .t = vc->t, .with_vmemmap = true };
 	uint64_t pages_excluded, pfns = 0;
 
 	open_path(&k, kdump);
@@ -760,13 +554,6 @@ static void test_elf_without_memmap_data_misses_independent_ones(void **state)
 	open_vmcore(vc);
 }
 
-/* One test on one vmcore, named after both. */
-#define ON(vc, t)                                                              \
-	{                                                                      \
-		.name = #vc ": " #t, .test_func = t, .setup_func = open_state, \
-		.teardown_func = close_state, .initial_state = &vc             \
-	}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -795,5 +582,5 @@ int main(void)
 		ON(vc_b, test_elf_without_memmap_data_misses_independent_ones),
 	};
 
-	return cmocka_run_group_tests(tests, setup_all, teardown_all);
+	return cmocka_run_group_tests(tests, setup_all, remove_tmpdir);
 }
