@@ -43,8 +43,17 @@ LIBVMEMTRIM_PIC := $(BUILD)/libvmemtrim-pic.a
 LIBVMEMTRIM_SAN := $(BUILD)/libvmemtrim-san.a
 INSPECT := $(BUILD)/vmemtrim-inspect
 
+# --- filter: classification, vmemmap exclusion, the dump writer, vmemtrim ---
+
+FILTER_SRC := $(filter-out filter/main.c,$(wildcard filter/*.c))
+FILTER_OBJ := $(FILTER_SRC:%.c=$(BUILD)/obj/%.o)
+FILTER_SAN_OBJ := $(FILTER_SRC:%.c=$(BUILD)/san/%.o)
+LIBFILTER := $(BUILD)/libvmemtrim-filter.a
+LIBFILTER_SAN := $(BUILD)/libvmemtrim-filter-san.a
+VMEMTRIM := $(BUILD)/vmemtrim
+
 # Programs and man pages of the product, installed by `make install`.
-PROGRAMS := $(INSPECT)
+PROGRAMS := $(INSPECT) $(VMEMTRIM)
 MAN1 := $(wildcard docs/*.1)
 MAN8 := $(wildcard docs/*.8)
 
@@ -87,6 +96,19 @@ $(LIBVMEMTRIM_SAN): $(READER_SAN_OBJ)
 $(INSPECT): $(BUILD)/obj/reader/vmemtrim-inspect.o $(LIBVMEMTRIM)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+$(LIBFILTER): $(FILTER_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(LIBFILTER_SAN): $(FILTER_SAN_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(FILTER_OBJ) $(FILTER_SAN_OBJ) $(BUILD)/obj/filter/main.o: CPPFLAGS += -Ifilter -Ireader
+
+$(VMEMTRIM): $(BUILD)/obj/filter/main.o $(LIBFILTER) $(LIBVMEMTRIM)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lpthread
+
 # --- unit tests (cmocka, ASan+UBSan) and test tools -------------------------
 #
 # tests/<dir>/test_*.c: one cmocka binary each, run by tests/run-all.sh.
@@ -101,18 +123,19 @@ TOOL_SRC := $(wildcard tests/*/tool-*.c)
 TOOL_BIN := $(TOOL_SRC:tests/%.c=$(BUILD)/tests/%)
 
 $(UNIT_SRC:%.c=$(BUILD)/san/%.o) $(UNIT_SUPPORT) \
-$(TOOL_SRC:%.c=$(BUILD)/obj/%.o): CPPFLAGS += -Ireader
+$(TOOL_SRC:%.c=$(BUILD)/obj/%.o): CPPFLAGS += -Ireader -Ifilter
 
 # A unit test links the support objects of its own directory ($(*D)).
-$(BUILD)/tests/%: $(BUILD)/san/tests/%.o $(UNIT_SUPPORT) $(LIBVMEMTRIM_SAN)
+$(BUILD)/tests/%: $(BUILD)/san/tests/%.o $(UNIT_SUPPORT) $(LIBFILTER_SAN) \
+		$(LIBVMEMTRIM_SAN)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $< \
 		$(filter $(BUILD)/san/tests/$(*D)/%,$(UNIT_SUPPORT)) \
-		$(LIBVMEMTRIM_SAN) $(LIBS) -lcmocka
+		$(LIBFILTER_SAN) $(LIBVMEMTRIM_SAN) $(LIBS) -lcmocka -lpthread
 
-$(TOOL_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIBVMEMTRIM)
+$(TOOL_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIBFILTER) $(LIBVMEMTRIM)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lpthread
 
 # --- fuzzing (clang libFuzzer) --------------------------------------------------
 #
@@ -177,7 +200,7 @@ lint:
 	clang-format --dry-run --Werror $(C_SOURCES)
 	cppcheck -q --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --std=c11 -D__GNUC__ -D_GNU_SOURCE -Iinclude \
-		-Ireader -Itests/mkvmcore --suppress=missingIncludeSystem \
+		-Ireader -Ifilter -Itests/mkvmcore --suppress=missingIncludeSystem \
 		$(filter %.c,$(C_SOURCES))
 
 install: all

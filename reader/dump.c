@@ -256,6 +256,26 @@ const struct vt_dump_info *vt_dump_info(const struct vt_dump *d)
 	return &d->info;
 }
 
+struct vt_error *vt_dump_set_vmcoreinfo(struct vt_dump *d, const char *text,
+					size_t len)
+{
+	struct vt_kernel_profile kp;
+	struct vt_vmcoreinfo *vi;
+	struct vt_error *err;
+
+	err = vt_vmcoreinfo_parse(text, len, &vi);
+	if (!err)
+		err = vt_kernel_profile_init(&kp, vi);
+	if (err) {
+		vt_vmcoreinfo_free(vi);
+		return err;
+	}
+	vt_vmcoreinfo_free(d->vi);
+	d->vi = vi;
+	d->profile = kp;
+	return NULL;
+}
+
 const struct vt_vmcoreinfo *vt_dump_vmcoreinfo(const struct vt_dump *d)
 {
 	return d->vi;

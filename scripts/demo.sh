@@ -1,7 +1,8 @@
 #!/bin/sh
 # make demo: generate a sample vmcore of a simulated machine, describe it,
-# and show what Debian's makedumpfile makes of it (the peer vmemtrim is
-# measured against). Needs `make all` first (make demo does it).
+# filter it with Debian's makedumpfile (the peer) and with vmemtrim, and
+# show with vmemtrim-inspect what vmemtrim's -e dump lacks. Needs `make
+# all` first (make demo does it).
 set -eu
 BUILD=${BUILD:-build}
 RAM=${DEMO_RAM:-4G}
@@ -68,10 +69,27 @@ echo "   makedumpfile -e left out ${mde:-no} vmemmap pages of the $rm31 that" \
 	"describe only excluded pages"
 
 echo
-echo "== 5. The reader: what is in makedumpfile's -e dump, without crash"
+echo "== 5. vmemtrim on the same vmcore"
+t0=$(now)
+"$BUILD/vmemtrim" -l -d 31 --message-level 4 "$vmcore" "$dir/vt-d31"
+t1=$(now)
+"$BUILD/vmemtrim" -l -d 31 -e --message-level 20 "$vmcore" "$dir/vt-d31-e" \
+	>"$dir/vmemtrim-e.log"
+t2=$(now)
+printf '   vmemtrim -l -d 31            %6s MiB  %s s\n' \
+	$(($(stat -c %s "$dir/vt-d31") / 1048576)) "$(secs "$t0" "$t1")"
+printf '   vmemtrim -l -d 31 -e         %6s MiB  %s s\n' \
+	$(($(stat -c %s "$dir/vt-d31-e") / 1048576)) "$(secs "$t1" "$t2")"
+vte=$(sed -n 's/^Excluded \([0-9]*\) unused vmemmap pages.*/\1/p' \
+	"$dir/vmemtrim-e.log")
+echo "   vmemtrim -e left out $vte vmemmap pages of the $rm31 that describe" \
+	"only excluded pages (makedumpfile: ${mde:-none})"
+
+echo
+echo "== 6. The reader: what is in vmemtrim's -e dump, without crash"
 inspect=$BUILD/vmemtrim-inspect
-echo "   $inspect --ranges $dir/dump-d31-e"
-"$inspect" --ranges "$dir/dump-d31-e" >"$dir/inspect.txt"
+echo "   $inspect --ranges $dir/vt-d31-e"
+"$inspect" --ranges "$dir/vt-d31-e" >"$dir/inspect.txt"
 sed -n '/^status:/p; /^pages:/,/^vmcoreinfo:/p; /^struct pages:/,/^pfn ranges/p' \
 	"$dir/inspect.txt" | grep -v -e '^vmcoreinfo:' -e '^pfn ranges' |
 	sed 's/^/   /'
@@ -81,11 +99,8 @@ echo "   ..."
 tail -n 1 "$dir/inspect.txt" | sed 's/^/   /'
 pfn=$(sed -n '/^pfn ranges/,$p' "$dir/inspect.txt" | awk 'NR == 3 { print $1 }')
 if [ -n "$pfn" ]; then
-	echo "   $inspect --pfn $pfn $dir/dump-d31-e"
-	"$inspect" --pfn "$pfn" "$dir/dump-d31-e" | sed -n '/^pfn /,$p' |
+	echo "   $inspect --pfn $pfn $dir/vt-d31-e"
+	"$inspect" --pfn "$pfn" "$dir/vt-d31-e" | sed -n '/^pfn /,$p' |
 		sed 's/^/   /'
 fi
 
-echo
-echo "vmemtrim's filter is not built yet (see README, Status); when it is,"
-echo "this demo runs it on the same vmcore beside makedumpfile."

@@ -69,6 +69,14 @@ void vt_dump_close(struct vt_dump *dump);
 
 const struct vt_dump_info *vt_dump_info(const struct vt_dump *dump);
 
+/*
+ * Use @text (@len bytes of KEY=VALUE lines, e.g. a file given with -i)
+ * instead of the dump's own VMCOREINFO for vt_dump_vmcoreinfo() and
+ * vt_dump_profile(). vt_dump_info()->vmcoreinfo still shows the dump's own.
+ */
+struct vt_error *vt_dump_set_vmcoreinfo(struct vt_dump *dump, const char *text,
+					size_t len);
+
 /* Parsed VMCOREINFO and the typed profile made from it (never NULL). */
 const struct vt_vmcoreinfo *vt_dump_vmcoreinfo(const struct vt_dump *dump);
 const struct vt_kernel_profile *vt_dump_profile(const struct vt_dump *dump);

@@ -6,11 +6,18 @@ usage:
       makedumpfile's report (--message-level 31 output) against the
       truth's "count LEVEL" line: every per-class counter, total,
       original and remaining pages.
-  check_truth.py bitmap DUMP TRUTH LEVEL [-e]
+  check_truth.py bitmap DUMP TRUTH LEVEL [-e|--exact]
       the kdump-compressed DUMP's bitmaps against the truth: the 1st
       bitmap is the PT_LOAD pfns; without -e the 2nd bitmap is exactly
       the pfns dumped at LEVEL; with -e every further pfn missing from
-      the 2nd bitmap must be in the truth's removable vmemmap set.
+      the 2nd bitmap must be in the truth's removable vmemmap set; with
+      --exact they must be that whole set, and DUMP_DH_EXCLUDED_VMEMMAP
+      set exactly when it is not empty.
+  check_truth.py vcounts REPORT TRUTH LEVEL [-e]
+      vmemtrim's report (--message-level 31) against the truth: every
+      per-class counter and the total as makedumpfile's; "Original pages"
+      is the RAM pfns (ram_pages), remaining = RAM - excluded; with -e the
+      vmemmap pages left out equal the truth's removable set.
   check_truth.py removable TRUTH
       recompute every removable vmemmap set from the class runs and the
       vmemmap map (HVO included) and compare with the truth's own sets.
@@ -175,7 +182,36 @@ def runs_of(flags):
     return out
 
 
-def cmd_bitmap(dump, truth, level, ext=False):
+def cmd_vcounts(report, truth, level, ext=False):
+    t = Truth(truth)
+    d = int(level)
+    c = t.counts[d]
+    text = open(report, errors="replace").read()
+    got = {}
+    for label, key in REPORT_KEYS + [("Vmemmap pages (-e)", "vmemmap")]:
+        m = re.search(re.escape(label) + r"\s*:\s*(0x[0-9a-fA-F]+)", text)
+        if not m:
+            return fail("report has no '%s'" % label)
+        got[key] = int(m.group(1), 16)
+    rem = sum(b - a for a, b in t.removable.get(level_key(d), []))
+    want = dict((k, c[k]) for k in ("zero", "cache", "cache_private",
+                                    "user", "free", "hwpoison", "offline",
+                                    "total"))
+    want["original"] = int(t.facts["ram_pages"])
+    want["vmemmap"] = rem if ext else 0
+    want["remaining"] = want["original"] - sum(
+        want[k] for k in ("zero", "cache", "cache_private", "user", "free",
+                          "hwpoison", "offline", "vmemmap"))
+    bad = 0
+    for k, v in want.items():
+        if got[k] != v:
+            bad += fail("%s: vmemtrim %d, truth %d" % (k, got[k], v))
+    print("# level %d: remaining %d, vmemmap left out %d" %
+          (d, got["remaining"], got["vmemmap"]))
+    return 1 if bad else 0
+
+
+def cmd_bitmap(dump, truth, level, ext=False, exact=False):
     t = Truth(truth)
     d = int(level)
     status, mapnr, b1, b2 = read_kdump(dump)
@@ -210,6 +246,14 @@ def cmd_bitmap(dump, truth, level, ext=False):
                     "first %s" % (len(wrong), [hex(x) for x in wrong[:5]]))
     if added:
         bad += fail("-e dump keeps %d class-excluded pages" % len(added))
+    if exact:
+        kept = [i for i in range(t.max_pfn) if rem[i] and not extra[i]]
+        if kept:
+            bad += fail("-e kept %d removable vmemmap pages, first %s" %
+                        (len(kept), [hex(x) for x in kept[:5]]))
+        if bool(status & 0x10) != bool(dropped):
+            bad += fail("DUMP_DH_EXCLUDED_VMEMMAP is %s with %d pages "
+                        "dropped" % (bool(status & 0x10), dropped))
     return 1 if bad else 0
 
 
@@ -320,7 +364,11 @@ def main(argv):
     if len(argv) >= 5 and argv[1] == "counts":
         return cmd_counts(argv[2], argv[3], argv[4])
     if len(argv) >= 5 and argv[1] == "bitmap":
-        return cmd_bitmap(argv[2], argv[3], argv[4], "-e" in argv[5:])
+        exact = "--exact" in argv[5:]
+        return cmd_bitmap(argv[2], argv[3], argv[4],
+                          exact or "-e" in argv[5:], exact)
+    if len(argv) >= 5 and argv[1] == "vcounts":
+        return cmd_vcounts(argv[2], argv[3], argv[4], "-e" in argv[5:])
     if len(argv) == 3 and argv[1] == "removable":
         return cmd_removable(argv[2])
     if len(argv) == 4 and argv[1] == "reader":

@@ -1,0 +1,721 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The filter pipeline: see filter.h.
+ *
+ * Pass 1 walks the pfns in blocks: which are RAM, which have data in the
+ * input, the class of each from its struct page, and so which are dumped;
+ * with -e it notes which vmemmap pages describe dumped pfns. Pass 2 walks
+ * the same blocks again (the same inputs give the same bitmaps), leaves the
+ * removable vmemmap pages out, writes the bitmaps and the pages. Memory is
+ * the block buffers plus the -e bitmaps, whatever the size of RAM.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "classify.h"
+#include "exclude.h"
+#include "filter.h"
+#include "vmemtrim/dump.h"
+#include "vmemtrim/format.h"
+#include "vmemtrim/vmcoreinfo.h"
+#include "vmemtrim/vmemmap.h"
+#include "vmemtrim/x86_64.h"
+#include "write.h"
+
+#define BLOCK_PFNS (1ULL << 20) /* pfns per block (4 GiB of RAM) */
+#define CHUNK_PFNS (1ULL << 15) /* struct pages read at once */
+#define READ_BYTES (1ULL << 20) /* page data read at once */
+
+struct ctx {
+	const struct vt_filter_opts *o;
+	struct vt_filter_report *r;
+	struct vt_dump *dump;
+	const struct vt_dump_info *info;
+	const struct vt_kernel_profile *kp;
+	struct vt_x86_64 *x;
+	struct vt_classifier *cls;
+	struct vt_exclude *ex;
+	struct vt_writer *w;
+	uint64_t max_pfn, page_size, size_page, vbase;
+	struct vt_classify_state st;
+	uint8_t *classes; /* one per pfn of the block */
+	uint8_t *bm1, *src, *bm2, *keep; /* one bit per pfn of the block */
+	uint8_t *sp; /* struct pages of a chunk (+1) */
+	uint8_t *valid; /* one per pfn of the chunk (+1) */
+	uint8_t *data; /* page data */
+	bool write_failed; /* pass 2 stopped writing pages */
+	char *vmcoreinfo_text; /* -i */
+	void *notes; /* output notes when -i adds a VMCOREINFO note */
+};
+
+static inline void set_bit8(uint8_t *bm, uint64_t i)
+{
+	bm[i >> 3] |= (uint8_t)(1u << (i & 7));
+}
+
+static inline void clear_bit8(uint8_t *bm, uint64_t i)
+{
+	bm[i >> 3] &= (uint8_t) ~(1u << (i & 7));
+}
+
+static inline bool get_bit8(const uint8_t *bm, uint64_t i)
+{
+	return bm[i >> 3] >> (i & 7) & 1;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --- struct pages --------------------------------------------------------- */
+
+struct sp_read {
+	struct ctx *c;
+	uint64_t first_pfn, npfns, vstart;
+};
+
+static void read_piece(struct sp_read *s, uint64_t vaddr, uint64_t paddr,
+		       uint64_t len)
+{
+	struct ctx *c = s->c;
+	uint64_t off = vaddr - s->vstart;
+	struct vt_error *err;
+	uint64_t first, end;
+
+	err = vt_dump_read_paddr(c->dump, paddr, c->sp + off, len);
+	if (err) {
+		vt_error_free(err);
+		if (len > c->page_size) {
+			/* part of it may be there (a re-filtered -e dump) */
+			for (uint64_t done = 0; done < len;) {
+				uint64_t step = c->page_size -
+						((paddr + done) % c->page_size);
+
+				if (step > len - done)
+					step = len - done;
+				read_piece(s, vaddr + done, paddr + done, step);
+				done += step;
+			}
+		}
+		return;
+	}
+	first = (off + c->size_page - 1) / c->size_page;
+	end = (off + len) / c->size_page;
+	if (end > s->npfns)
+		end = s->npfns;
+	if (first < end)
+		memset(c->valid + first, 1, end - first);
+}
+
+static int sp_leaf(void *arg, const struct vt_leaf *l)
+{
+	if (l->kind == VT_LEAF_MAPPED)
+		read_piece(arg, l->vaddr, l->paddr, l->size);
+	return 0;
+}
+
+/* Read the struct pages of pfns [pfn, pfn + n) into c->sp, c->valid. */
+static struct vt_error *read_struct_pages(struct ctx *c, uint64_t pfn,
+					  uint64_t n)
+{
+	struct sp_read s = { c, pfn, n, c->vbase + pfn * c->size_page };
+
+	memset(c->valid, 0, n);
+	return vt_x86_64_walk(c->x, s.vstart, s.vstart + n * c->size_page,
+			      sp_leaf, &s);
+}
+
+/* Classes of pfns [pfn, pfn + n) of a chunk, into cls. */
+static struct vt_error *classify_chunk(struct ctx *c, uint64_t pfn, uint64_t n,
+				       uint8_t *cls)
+{
+	uint64_t avail = pfn + n < c->max_pfn ? n + 1 : n;
+	struct vt_error *err = read_struct_pages(c, pfn, avail);
+	uint64_t i = 0;
+
+	if (err)
+		return err;
+	while (i < n) {
+		uint64_t j = i;
+
+		if (!c->valid[i]) {
+			cls[i++] = VT_CLASS_UNKNOWN;
+			vt_classify_reset(&c->st);
+			continue;
+		}
+		while (j < n && c->valid[j])
+			j++;
+		vt_classify(c->cls, &c->st, pfn + i, j - i,
+			    c->sp + i * c->size_page,
+			    j - i + (j < avail && c->valid[j] ? 1 : 0),
+			    cls + i);
+		i = j;
+	}
+	if (avail == n || !c->valid[n])
+		vt_classify_reset(&c->st);
+	return NULL;
+}
+
+/* --- one block ------------------------------------------------------------ */
+
+/* RAM and data-present bits of [a, a + n) from the input. */
+static struct vt_error *block_presence(struct ctx *c, uint64_t a, uint64_t n,
+				       bool *any_ram)
+{
+	uint64_t pfn = a;
+
+	memset(c->bm1, 0, (n + 7) / 8);
+	memset(c->src, 0, (n + 7) / 8);
+	*any_ram = false;
+	while (pfn < a + n) {
+		enum vt_pfn_state st;
+		uint64_t end;
+		struct vt_error *err = vt_dump_pfn_run(c->dump, pfn, &st, &end);
+
+		if (err)
+			return err;
+		if (end > a + n)
+			end = a + n;
+		if (st != VT_PFN_HOLE) {
+			*any_ram = true;
+			for (uint64_t p = pfn; p < end; p++) {
+				set_bit8(c->bm1, p - a);
+				if (st == VT_PFN_DUMPED)
+					set_bit8(c->src, p - a);
+			}
+		}
+		pfn = end;
+	}
+	return NULL;
+}
+
+/*
+ * Bitmaps of block [a, a + n) before -e: bm1 (RAM), bm2 (dumped), keep
+ * (class always dumped); with @count, the report's counters.
+ */
+static struct vt_error *compute_block(struct ctx *c, uint64_t a, uint64_t n,
+				      bool count)
+{
+	struct vt_filter_report *r = c->r;
+	struct vt_error *err;
+	bool any_ram;
+
+	err = block_presence(c, a, n, &any_ram);
+	if (err)
+		return err;
+	memset(c->bm2, 0, (n + 7) / 8);
+	memset(c->keep, 0, (n + 7) / 8);
+	if (!any_ram) {
+		vt_classify_reset(&c->st);
+		return NULL;
+	}
+	for (uint64_t s = 0; s < n; s += CHUNK_PFNS) {
+		uint64_t m = n - s < CHUNK_PFNS ? n - s : CHUNK_PFNS;
+
+		err = classify_chunk(c, a + s, m, c->classes + s);
+		if (err)
+			return err;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		enum vt_page_class k = c->classes[i];
+		bool excluded;
+
+		if (!get_bit8(c->bm1, i))
+			continue;
+		if (!get_bit8(c->src, i)) {
+			r->absent += count;
+			continue;
+		}
+		excluded = vt_class_excluded(k, c->o->dump_level);
+		if (count) {
+			r->by_class[k]++;
+			r->excluded[k] += excluded;
+		}
+		if (excluded)
+			continue;
+		set_bit8(c->bm2, i);
+		if (k == VT_CLASS_KEEP)
+			set_bit8(c->keep, i);
+	}
+	return NULL;
+}
+
+/* --- pass 1 --------------------------------------------------------------- */
+
+static struct vt_error *pass1(struct ctx *c, uint64_t *dumped)
+{
+	*dumped = 0;
+	vt_classify_reset(&c->st);
+	for (uint64_t a = 0; a < c->max_pfn; a += BLOCK_PFNS) {
+		uint64_t n = c->max_pfn - a < BLOCK_PFNS ? c->max_pfn - a :
+							   BLOCK_PFNS;
+		struct vt_error *err = compute_block(c, a, n, true);
+
+		if (err)
+			return err;
+		for (uint64_t i = 0; i < (n + 7) / 8; i++)
+			*dumped += (uint64_t)__builtin_popcount(c->bm2[i]);
+		if (c->ex)
+			vt_exclude_note(c->ex, a, n, c->bm2, c->keep);
+		if (c->o->progress)
+			c->o->progress(c->o->progress_arg, a + n,
+				       2 * c->max_pfn);
+	}
+	c->r->warnings = c->st.warnings;
+	return NULL;
+}
+
+/* --- pass 2 --------------------------------------------------------------- */
+
+static uint64_t drop_vmemmap(struct ctx *c, uint64_t a, uint64_t n)
+{
+	uint64_t removed = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		if (!(c->bm2[i >> 3] & c->keep[i >> 3])) {
+			i |= 7;
+			continue;
+		}
+		if (get_bit8(c->bm2, i) && get_bit8(c->keep, i) &&
+		    vt_exclude_removable(c->ex, a + i)) {
+			clear_bit8(c->bm2, i);
+			removed++;
+		}
+	}
+	return removed;
+}
+
+static struct vt_error *write_page(struct ctx *c, uint64_t pfn,
+				   const void *data)
+{
+	if (!data)
+		c->r->unreadable++;
+	return vt_writer_page(c->w, pfn, data);
+}
+
+/* Pages [pfn, pfn + n), all dumped, read in large pieces. */
+static struct vt_error *write_run(struct ctx *c, uint64_t pfn, uint64_t n)
+{
+	uint64_t per = READ_BYTES / c->page_size;
+
+	while (n) {
+		uint64_t m = n < per ? n : per;
+		struct vt_error *err = vt_dump_read_paddr(
+			c->dump, pfn * c->page_size, c->data, m * c->page_size);
+
+		if (err) {
+			/* page by page, leaving out the ones that fail */
+			vt_error_free(err);
+			for (uint64_t i = 0; i < m; i++) {
+				err = vt_dump_read_page(c->dump, pfn + i,
+							c->data);
+				if (err)
+					vt_error_free(err);
+				err = write_page(c, pfn + i,
+						 err ? NULL : c->data);
+				if (err)
+					return err;
+			}
+		} else {
+			for (uint64_t i = 0; i < m; i++) {
+				err = write_page(c, pfn + i,
+						 c->data + i * c->page_size);
+				if (err)
+					return err;
+			}
+		}
+		pfn += m;
+		n -= m;
+	}
+	return NULL;
+}
+
+static struct vt_error *write_block_pages(struct ctx *c, uint64_t a, uint64_t n)
+{
+	uint64_t i = 0;
+
+	while (i < n) {
+		uint64_t j;
+
+		if (!(i & 7) && !c->bm2[i >> 3]) {
+			i += 8;
+			continue;
+		}
+		if (!get_bit8(c->bm2, i)) {
+			i++;
+			continue;
+		}
+		for (j = i + 1; j < n && get_bit8(c->bm2, j); j++)
+			;
+		struct vt_error *err = write_run(c, a + i, j - i);
+		if (err)
+			return err;
+		i = j;
+	}
+	return NULL;
+}
+
+static struct vt_error *pass2(struct ctx *c)
+{
+	struct vt_error *werr = NULL; /* first write error: finish bitmaps */
+	uint64_t removed = 0;
+
+	vt_classify_reset(&c->st);
+	for (uint64_t a = 0; a < c->max_pfn; a += BLOCK_PFNS) {
+		uint64_t n = c->max_pfn - a < BLOCK_PFNS ? c->max_pfn - a :
+							   BLOCK_PFNS;
+		struct vt_error *err = compute_block(c, a, n, false);
+
+		if (!err && c->ex)
+			removed += drop_vmemmap(c, a, n);
+		if (!err)
+			err = vt_writer_bitmap(c->w, a, n, c->bm1, c->bm2);
+		if (err) {
+			vt_error_free(werr);
+			return err;
+		}
+		if (!werr) {
+			werr = write_block_pages(c, a, n);
+			c->write_failed = werr != NULL;
+		}
+		if (c->o->progress)
+			c->o->progress(c->o->progress_arg, c->max_pfn + a + n,
+				       2 * c->max_pfn);
+	}
+	c->r->vmemmap_excluded = removed;
+	if (!werr && c->ex && removed != vt_exclude_count(c->ex))
+		werr = vt_error_new(
+			VT_ERR_INVALID,
+			"internal error: %llu vmemmap pages "
+			"left out, %llu expected",
+			(unsigned long long)removed,
+			(unsigned long long)vt_exclude_count(c->ex));
+	return werr;
+}
+
+/* --- set-up --------------------------------------------------------------- */
+
+static struct vt_error *read_text_file(const char *path, char **out,
+				       size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	size_t cap = 0, n = 0;
+	char *buf = NULL;
+
+	*out = NULL;
+	if (!f)
+		return vt_error_errno(errno, "%s: cannot open", path);
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			char *b = realloc(buf, cap = cap * 2 + 8192);
+
+			if (!b) {
+				free(buf);
+				fclose(f);
+				return vt_error_new(VT_ERR_NOMEM,
+						    "out of memory");
+			}
+			buf = b;
+		}
+		size_t got = fread(buf + n, 1, 4096, f);
+
+		n += got;
+		if (got < 4096)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		return vt_error_new(VT_ERR_IO, "%s: read error", path);
+	}
+	fclose(f);
+	buf[n] = 0;
+	*out = buf;
+	*len = n;
+	return NULL;
+}
+
+/* A VMCOREINFO note with @text, appended to the input's notes. */
+static struct vt_error *add_vmcoreinfo_note(struct ctx *c,
+					    struct vt_writer_header *h,
+					    const char *text, size_t len)
+{
+	size_t namesz = sizeof(VT_NOTE_NAME_VMCOREINFO);
+	size_t at = (h->notes_size + 3) & ~(size_t)3;
+	size_t total = at + 12 + ((namesz + 3) & ~3u) + ((len + 3) & ~3u);
+	uint8_t *n = calloc(1, total);
+	uint32_t w[3] = { (uint32_t)namesz, (uint32_t)len, 0 };
+
+	if (!n)
+		return vt_error_new(VT_ERR_NOMEM, "out of memory");
+	if (h->notes_size)
+		memcpy(n, h->notes, h->notes_size);
+	memcpy(n + at, w, 12);
+	memcpy(n + at + 12, VT_NOTE_NAME_VMCOREINFO, namesz);
+	h->vmcoreinfo_off = at + 12 + ((namesz + 3) & ~3u);
+	h->vmcoreinfo_size = len;
+	memcpy(n + h->vmcoreinfo_off, text, len);
+	c->notes = n;
+	h->notes = n;
+	h->notes_size = total;
+	return NULL;
+}
+
+/* The descriptor of the VMCOREINFO note in an ELF note blob. */
+static bool find_vmcoreinfo_note(const void *notes, size_t size, size_t *off,
+				 size_t *len)
+{
+	const uint8_t *p = notes;
+	size_t at = 0;
+
+	while (p && at + 12 <= size) {
+		uint32_t w[3];
+		size_t name, desc, next;
+
+		memcpy(w, p + at, sizeof(w));
+		name = at + 12;
+		desc = name + (((size_t)w[0] + 3) & ~(size_t)3);
+		next = desc + (((size_t)w[1] + 3) & ~(size_t)3);
+		if (desc > size || next > size || desc + w[1] > size)
+			return false;
+		if (w[0] == sizeof(VT_NOTE_NAME_VMCOREINFO) &&
+		    !memcmp(p + name, VT_NOTE_NAME_VMCOREINFO, w[0])) {
+			*off = desc;
+			*len = w[1];
+			return true;
+		}
+		at = next;
+	}
+	return false;
+}
+
+static struct vt_error *fill_header(struct ctx *c, struct vt_writer_header *h,
+				    size_t vi_len)
+{
+	const struct vt_dump_info *in = c->info;
+
+	memset(h, 0, sizeof(*h));
+	h->page_size = (uint32_t)c->page_size;
+	h->max_pfn = c->max_pfn;
+	h->dump_level =
+		c->o->dump_level | (in->dump_level > 0 ? in->dump_level : 0);
+	h->phys_base = c->kp->phys_base.known ?
+			       (uint64_t)c->kp->phys_base.value :
+			       in->phys_base;
+	h->sysname = in->sysname;
+	h->nodename = in->nodename;
+	h->release = in->release[0] ? in->release : c->kp->release;
+	h->version = in->version;
+	h->machine = in->machine;
+	h->domainname = in->domainname;
+	h->crash_time = in->crash_time >= 0	? in->crash_time :
+			c->kp->crash_time.known ? c->kp->crash_time.value :
+						  0;
+	h->nr_cpus = in->nr_cpus;
+	h->notes = in->notes;
+	h->notes_size = in->notes ? in->notes_size : 0;
+	if (find_vmcoreinfo_note(h->notes, h->notes_size, &h->vmcoreinfo_off,
+				 &h->vmcoreinfo_size)) {
+		/* the sub header points at the note inside the blob */
+	} else if (c->vmcoreinfo_text) {
+		return add_vmcoreinfo_note(c, h, c->vmcoreinfo_text, vi_len);
+	}
+	return NULL;
+}
+
+static struct vt_error *need(const struct vt_kernel_profile *kp)
+{
+	struct vt_error *err = VT_PROFILE_REQUIRE(kp, size_page);
+
+	if (!err)
+		err = VT_PROFILE_REQUIRE(kp, page_size);
+	return err;
+}
+
+static struct vt_error *setup(struct ctx *c, size_t *vi_len)
+{
+	const char *paths[1] = { c->o->input };
+	struct vt_error *err;
+
+	*vi_len = 0;
+	err = vt_dump_open(paths, 1, &c->dump);
+	if (err)
+		return err;
+	if (c->o->vmcoreinfo_path) {
+		err = read_text_file(c->o->vmcoreinfo_path, &c->vmcoreinfo_text,
+				     vi_len);
+		if (!err)
+			err = vt_dump_set_vmcoreinfo(
+				c->dump, c->vmcoreinfo_text, *vi_len);
+		if (err)
+			return vt_error_prefix(err,
+					       "%s: ", c->o->vmcoreinfo_path);
+	}
+	c->info = vt_dump_info(c->dump);
+	c->kp = vt_dump_profile(c->dump);
+	if (!c->info->vmcoreinfo && !c->vmcoreinfo_text)
+		return vt_error_new(VT_ERR_NOKEY,
+				    "%s: the dump has no VMCOREINFO note "
+				    "(give one with -i)",
+				    c->o->input);
+	err = need(c->kp);
+	if (!err)
+		err = vt_x86_64_new(c->dump, c->kp, &c->x);
+	if (!err)
+		err = vt_classifier_new(c->kp, &c->cls);
+	if (err)
+		return vt_error_prefix(err, "%s: ", c->o->input);
+	c->max_pfn = c->info->max_pfn;
+	c->page_size = c->info->page_size;
+	c->size_page = (uint64_t)c->kp->size_page.value;
+	if (c->kp->page_size.value != (int64_t)c->page_size ||
+	    c->size_page == 0 || c->size_page > c->page_size)
+		return vt_error_new(VT_ERR_UNSUPPORTED,
+				    "%s: page size %llu, struct page %llu "
+				    "bytes: not supported",
+				    c->o->input,
+				    (unsigned long long)c->page_size,
+				    (unsigned long long)c->size_page);
+	c->r->era = vt_classifier_era(c->cls);
+	return NULL;
+}
+
+static struct vt_error *find_vmemmap_base(struct ctx *c)
+{
+	struct vt_vmemmap *vm;
+	struct vt_error *err = vt_vmemmap_new(c->dump, c->x, &vm);
+
+	if (err)
+		return vt_error_prefix(err, "%s: ", c->o->input);
+	c->vbase = vt_vmemmap_base(vm);
+	vt_vmemmap_free(vm);
+	return NULL;
+}
+
+static struct vt_error *alloc_buffers(struct ctx *c)
+{
+	c->classes = malloc(BLOCK_PFNS);
+	c->bm1 = malloc(BLOCK_PFNS / 8);
+	c->src = malloc(BLOCK_PFNS / 8);
+	c->bm2 = malloc(BLOCK_PFNS / 8);
+	c->keep = malloc(BLOCK_PFNS / 8);
+	c->sp = malloc((CHUNK_PFNS + 1) * c->size_page);
+	c->valid = malloc(CHUNK_PFNS + 1);
+	c->data = malloc(READ_BYTES > c->page_size ? READ_BYTES : c->page_size);
+	if (!c->classes || !c->bm1 || !c->src || !c->bm2 || !c->keep ||
+	    !c->sp || !c->valid || !c->data)
+		return vt_error_new(VT_ERR_NOMEM, "out of memory");
+	return NULL;
+}
+
+static void teardown(struct ctx *c)
+{
+	vt_exclude_free(c->ex);
+	vt_classifier_free(c->cls);
+	vt_x86_64_free(c->x);
+	vt_dump_close(c->dump);
+	free(c->classes);
+	free(c->bm1);
+	free(c->src);
+	free(c->bm2);
+	free(c->keep);
+	free(c->sp);
+	free(c->valid);
+	free(c->data);
+	free(c->vmcoreinfo_text);
+	free(c->notes);
+}
+
+static struct vt_error *run(struct ctx *c)
+{
+	struct vt_writer_opts wo = { 0 };
+	struct vt_writer_header h;
+	struct vt_writer_stats ws;
+	struct vt_error *err;
+	uint64_t dumped;
+	size_t vi_len;
+
+	err = setup(c, &vi_len);
+	if (!err)
+		err = find_vmemmap_base(c);
+	if (!err)
+		err = alloc_buffers(c);
+	if (!err && c->o->exclude_vmemmap)
+		err = vt_exclude_new(c->dump, c->x, c->vbase, c->size_page,
+				     c->max_pfn, &c->ex);
+	if (!err)
+		err = pass1(c, &dumped);
+	if (err)
+		return err;
+	c->r->max_pfn = c->max_pfn;
+	for (int k = 0; k < VT_CLASS_NR; k++)
+		c->r->ram += c->r->by_class[k];
+	c->r->ram += c->r->absent;
+	if (c->ex) {
+		vt_exclude_finalize(c->ex);
+		dumped -= vt_exclude_count(c->ex);
+		c->r->vmemmap_pages = vt_exclude_vmemmap_pages(c->ex);
+	}
+	err = fill_header(c, &h, vi_len);
+	if (err)
+		return err;
+	if ((c->ex && vt_exclude_count(c->ex)) ||
+	    (c->info->status & DUMP_DH_EXCLUDED_VMEMMAP))
+		h.status |= DUMP_DH_EXCLUDED_VMEMMAP;
+	wo.path = c->o->output;
+	wo.out_fd = 1;
+	wo.flattened = c->o->flattened;
+	wo.force = c->o->force;
+	wo.codec = c->o->codec;
+	wo.threads = c->o->threads ? c->o->threads : 1;
+	wo.exclude_zero = c->o->dump_level & 1;
+	err = vt_writer_open(&wo, &h, &c->w);
+	if (!err)
+		err = vt_writer_begin_pages(c->w, dumped);
+	if (!err)
+		err = pass2(c);
+	if (!c->w)
+		return err;
+	c->r->dumped = dumped;
+	c->r->status = h.status | c->o->codec;
+	if (err && !c->write_failed) {
+		vt_writer_stats(c->w, &ws);
+		vt_writer_abort(c->w);
+		c->r->status |= DUMP_DH_COMPRESSED_INCOMPLETE;
+	} else {
+		/* on a write error, finish leaves the dump marked incomplete */
+		struct vt_error *ferr = vt_writer_finish_stats(c->w, &ws);
+
+		if (err)
+			vt_error_free(ferr);
+		else
+			err = ferr;
+		if (err || ws.unreadable)
+			c->r->status |= DUMP_DH_COMPRESSED_INCOMPLETE;
+	}
+	c->w = NULL;
+	c->r->zero = ws.zero_pages;
+	c->r->bytes = ws.bytes;
+	return err;
+}
+
+struct vt_error *vt_filter_run(const struct vt_filter_opts *o,
+			       struct vt_filter_report *r)
+{
+	struct ctx c = { .o = o, .r = r };
+	double t0 = now();
+	struct vt_error *err;
+
+	memset(r, 0, sizeof(*r));
+	err = run(&c);
+	r->seconds = now() - t0;
+	teardown(&c);
+	return err;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The filter pipeline: read a dump (ELF vmcore or kdump-compressed),
+ * classify every pfn from its struct page, optionally leave out the
+ * vmemmap pages that describe only excluded pfns (-e), and write a
+ * kdump-compressed dump. Two passes over the struct pages, cyclic over pfn
+ * blocks, so memory does not grow with RAM beyond the -e bitmaps.
+ */
+#ifndef VMEMTRIM_FILTER_FILTER_H
+#define VMEMTRIM_FILTER_FILTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "classify.h"
+#include "vmemtrim/error.h"
+
+struct vt_filter_opts {
+	const char *input;
+	const char *output; /* NULL: flattened to stdout */
+	const char *vmcoreinfo_path; /* -i, or NULL */
+	int dump_level; /* 0..31 */
+	bool exclude_vmemmap; /* -e */
+	bool flattened; /* -F */
+	bool force; /* -f */
+	uint32_t codec; /* DUMP_DH_COMPRESSED_* or 0 */
+	unsigned int threads;
+	/* called now and then with pfns done of total; may be NULL */
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *progress_arg;
+};
+
+struct vt_filter_report {
+	uint64_t max_pfn; /* total pages */
+	uint64_t ram; /* pfns in RAM (1st bitmap) */
+	uint64_t absent; /* RAM pfns whose data the input did not have */
+	uint64_t by_class[VT_CLASS_NR]; /* RAM pfns with data, per class */
+	uint64_t excluded[VT_CLASS_NR]; /* of those, excluded by class */
+	uint64_t zero; /* dumped as the shared zero page */
+	uint64_t vmemmap_pages; /* physical pages holding struct pages */
+	uint64_t vmemmap_excluded; /* of those, left out by -e */
+	uint64_t dumped; /* pfns set in the 2nd bitmap */
+	uint64_t unreadable; /* dumped pfns whose data could not be read */
+	uint64_t warnings; /* implausible struct pages (kept) */
+	uint64_t bytes; /* size of the dump written */
+	uint32_t status; /* header status bits written */
+	const char *era; /* classification table row used */
+	double seconds;
+};
+
+/*
+ * Run the filter. On error the report holds what was done so far; a dump
+ * that ran out of space is left as described in write.h.
+ */
+struct vt_error *vt_filter_run(const struct vt_filter_opts *o,
+			       struct vt_filter_report *r);
+
+#endif

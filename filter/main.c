@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vmemtrim: makedumpfile's command line for the kdump path, on top of the
+ * filter pipeline (filter.h). Parses options, prints progress and the
+ * report, maps errors to makedumpfile's exit codes.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "filter.h"
+#include "vmemtrim/error.h"
+#include "vmemtrim/format.h"
+#include "write.h"
+
+/* makedumpfile's exit codes */
+#define EXIT_COMPLETED 0
+#define EXIT_FAILED 1
+#define EXIT_NOSPACE 2
+
+/* --message-level bits, as makedumpfile's */
+#define ML_PROGRESS 1
+#define ML_COMMON 2
+#define ML_ERROR 4
+#define ML_DEBUG 8
+#define ML_REPORT 16
+#define ML_DEFAULT (ML_PROGRESS | ML_COMMON | ML_ERROR)
+
+static const char usage_text[] =
+	"Usage:\n"
+	"  vmemtrim [-c|-l|-p|-z] [-d DL] [-e] [-f] [--num-threads N]\n"
+	"           [--message-level N] [-i VMCOREINFO] VMCORE DUMPFILE\n"
+	"  vmemtrim -F [-c|-l|-p|-z] [-d DL] [-e] ... VMCORE > STREAM\n"
+	"  vmemtrim -R DUMPFILE < STREAM\n"
+	"  vmemtrim -h | -v\n"
+	"\n"
+	"Write a kdump-compressed dump of VMCORE (an ELF vmcore such as\n"
+	"/proc/vmcore, or a kdump-compressed dump to filter again) to\n"
+	"DUMPFILE, leaving out the pages dump level DL excludes.\n"
+	"\n"
+	"  -c, -l, -p, -z    compress pages with zlib, lzo, snappy or zstd\n"
+	"                    (default: none)\n"
+	"  -d DL             dump level 0-31, the sum of: 1 zero pages,\n"
+	"                    2 cache pages without private data, 4 all cache\n"
+	"                    pages, 8 user process pages, 16 free pages\n"
+	"  -e                also leave out the vmemmap pages whose struct\n"
+	"                    pages all describe excluded pages; sets\n"
+	"                    DUMP_DH_EXCLUDED_VMEMMAP (needs no --work-dir)\n"
+	"  -F                write the flattened format to standard output\n"
+	"  -R                rebuild DUMPFILE from a flattened stream on\n"
+	"                    standard input\n"
+	"  -f                overwrite an existing DUMPFILE\n"
+	"  -i VMCOREINFO     read VMCOREINFO from this file instead of the\n"
+	"                    vmcore's note\n"
+	"  --num-threads N   compress on N threads (output is the same for\n"
+	"                    any N; default 1)\n"
+	"  --message-level N the sum of: 1 progress, 2 common messages,\n"
+	"                    4 errors, 8 debug, 16 report (default 7)\n"
+	"  --work-dir DIR    accepted for makedumpfile compatibility; unused\n"
+	"  -x VMLINUX, --cyclic-buffer N, --non-cyclic, --splitblock-size N,\n"
+	"  -D                accepted and ignored (vmemtrim needs no vmlinux\n"
+	"                    and works in bounded memory by itself)\n"
+	"  -h, --help        this help; -v, --version: the version\n"
+	"\n"
+	"Exit status: 0 success, 1 failure, 2 the disk filled up (DUMPFILE\n"
+	"is left marked incomplete).\n";
+
+struct cli {
+	struct vt_filter_opts f;
+	int message_level;
+	bool reassemble;
+	int ncodec;
+	const char *dumpfile;
+	double t0, last;
+};
+
+enum {
+	OPT_THREADS = 256,
+	OPT_MESSAGE_LEVEL,
+	OPT_WORK_DIR,
+	OPT_CYCLIC_BUFFER,
+	OPT_NON_CYCLIC,
+	OPT_SPLITBLOCK,
+	OPT_SPLIT,
+};
+
+static const struct option long_opts[] = {
+	{ "num-threads", required_argument, NULL, OPT_THREADS },
+	{ "message-level", required_argument, NULL, OPT_MESSAGE_LEVEL },
+	{ "work-dir", required_argument, NULL, OPT_WORK_DIR },
+	{ "cyclic-buffer", required_argument, NULL, OPT_CYCLIC_BUFFER },
+	{ "non-cyclic", no_argument, NULL, OPT_NON_CYCLIC },
+	{ "splitblock-size", required_argument, NULL, OPT_SPLITBLOCK },
+	{ "split", no_argument, NULL, OPT_SPLIT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'v' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fputs("vmemtrim: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs(" (see vmemtrim -h)\n", stderr);
+	return EXIT_FAILED;
+}
+
+static bool parse_uint(const char *s, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || end == s || *end || v < 0 || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress(void *arg, uint64_t done, uint64_t total)
+{
+	struct cli *c = arg;
+	double t = now(), el = t - c->t0, pct;
+
+	if (done < total && t - c->last < 0.5)
+		return;
+	c->last = t;
+	pct = total ? 100.0 * (double)done / (double)total : 100.0;
+	if (pct > 0.5 && done < total)
+		fprintf(stderr, "\rvmemtrim: [%5.1f %%] %6.1f s, ETA %6.1f s ",
+			pct, el, el * (100.0 - pct) / pct);
+	else
+		fprintf(stderr, "\rvmemtrim: [%5.1f %%] %6.1f s             ",
+			pct, el);
+	if (done >= total)
+		fputc('\n', stderr);
+}
+
+static int parse(struct cli *c, int argc, char **argv)
+{
+	int opt;
+	long v;
+
+	c->f.dump_level = 0;
+	c->f.threads = 1;
+	c->message_level = ML_DEFAULT;
+	opterr = 0; /* one line of our own instead of getopt's */
+	while ((opt = getopt_long(argc, argv, "clpzd:eEFfRi:x:Dhv", long_opts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			c->f.codec = DUMP_DH_COMPRESSED_ZLIB, c->ncodec++;
+			break;
+		case 'l':
+			c->f.codec = DUMP_DH_COMPRESSED_LZO, c->ncodec++;
+			break;
+		case 'p':
+			c->f.codec = DUMP_DH_COMPRESSED_SNAPPY, c->ncodec++;
+			break;
+		case 'z':
+			c->f.codec = DUMP_DH_COMPRESSED_ZSTD, c->ncodec++;
+			break;
+		case 'd':
+			if (!parse_uint(optarg, 31, &v))
+				return usage_error("-d %s: the dump level must "
+						   "be 0 to 31",
+						   optarg);
+			c->f.dump_level = (int)v;
+			break;
+		case 'e':
+			c->f.exclude_vmemmap = true;
+			break;
+		case 'E':
+			return usage_error("%s: ELF output is not supported; "
+					   "vmemtrim writes kdump-compressed "
+					   "dumps",
+					   "-E");
+		case 'F':
+			c->f.flattened = true;
+			break;
+		case 'f':
+			c->f.force = true;
+			break;
+		case 'R':
+			c->reassemble = true;
+			break;
+		case 'i':
+			c->f.vmcoreinfo_path = optarg;
+			break;
+		case 'x':
+		case 'D':
+		case OPT_WORK_DIR:
+		case OPT_CYCLIC_BUFFER:
+		case OPT_NON_CYCLIC:
+		case OPT_SPLITBLOCK:
+			break;
+		case OPT_SPLIT:
+			return usage_error("%s: not supported", "--split");
+		case OPT_THREADS:
+			if (!parse_uint(optarg, 256, &v) || v == 0)
+				return usage_error("--num-threads %s: give 1 "
+						   "to 256",
+						   optarg);
+			c->f.threads = (unsigned int)v;
+			break;
+		case OPT_MESSAGE_LEVEL:
+			if (!parse_uint(optarg, 31, &v))
+				return usage_error("--message-level %s: give "
+						   "0 to 31",
+						   optarg);
+			c->message_level = (int)v;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(EXIT_COMPLETED);
+		case 'v':
+			printf("vmemtrim %s\n", VMEMTRIM_VERSION);
+			exit(EXIT_COMPLETED);
+		default:
+			return usage_error("%s: unknown option or missing "
+					   "argument",
+					   argv[optind - 1]);
+		}
+	}
+	if (c->ncodec > 1)
+		return usage_error("%s: give at most one", "-c, -l, -p, -z");
+	if (c->reassemble) {
+		if (argc - optind != 1)
+			return usage_error("%s: give one DUMPFILE", "-R");
+		c->dumpfile = argv[optind];
+		return -1;
+	}
+	if (c->f.flattened && argc - optind == 1) {
+		if (isatty(STDOUT_FILENO))
+			return usage_error("%s: standard output is a terminal",
+					   "-F");
+		c->f.input = argv[optind];
+		return -1;
+	}
+	if (argc - optind != 2)
+		return usage_error("%s", "give VMCORE and DUMPFILE");
+	c->f.input = argv[optind];
+	c->f.output = c->dumpfile = argv[optind + 1];
+	return -1;
+}
+
+static void print_report(const struct cli *c, const struct vt_filter_report *r)
+{
+	const uint64_t *x = r->excluded;
+	uint64_t cache = x[VT_CLASS_CACHE], priv = x[VT_CLASS_CACHE_PRIVATE];
+	uint64_t user = x[VT_CLASS_USER];
+	uint64_t free_ = x[VT_CLASS_FREE] + x[VT_CLASS_UNACCEPTED];
+	uint64_t poison = x[VT_CLASS_HWPOISON], off = x[VT_CLASS_OFFLINE];
+	uint64_t excl = r->zero + cache + priv + user + free_ + poison + off +
+			r->vmemmap_excluded + r->absent;
+	uint64_t remain = r->ram - excl;
+
+	printf("\nOriginal pages  : 0x%016llx\n", (unsigned long long)r->ram);
+	printf("  Excluded pages   : 0x%016llx\n", (unsigned long long)excl);
+	printf("    Pages filled with zero  : 0x%016llx\n",
+	       (unsigned long long)r->zero);
+	printf("    Non-private cache pages : 0x%016llx\n",
+	       (unsigned long long)cache);
+	printf("    Private cache pages     : 0x%016llx\n",
+	       (unsigned long long)priv);
+	printf("    User process data pages : 0x%016llx\n",
+	       (unsigned long long)user);
+	printf("    Free pages              : 0x%016llx\n",
+	       (unsigned long long)free_);
+	printf("    Hwpoison pages          : 0x%016llx\n",
+	       (unsigned long long)poison);
+	printf("    Offline pages           : 0x%016llx\n",
+	       (unsigned long long)off);
+	printf("    Vmemmap pages (-e)      : 0x%016llx\n",
+	       (unsigned long long)r->vmemmap_excluded);
+	printf("    Not in the input        : 0x%016llx\n",
+	       (unsigned long long)r->absent);
+	printf("  Remaining pages  : 0x%016llx\n", (unsigned long long)remain);
+	if (r->ram)
+		printf("  (The number of pages is reduced to %llu%%.)\n",
+		       (unsigned long long)(remain * 100 / r->ram));
+	printf("Memory Hole     : 0x%016llx\n",
+	       (unsigned long long)(r->max_pfn - r->ram));
+	printf("--------------------------------------------------\n");
+	printf("Total pages     : 0x%016llx\n", (unsigned long long)r->max_pfn);
+	printf("Unclassified pages (dumped) : %llu\n",
+	       (unsigned long long)r->excluded[VT_CLASS_UNKNOWN] +
+		       r->by_class[VT_CLASS_UNKNOWN]);
+	printf("Classification  : kernel %s\n", r->era ? r->era : "?");
+	if (c->f.exclude_vmemmap)
+		printf("Excluded %llu unused vmemmap pages (of %llu holding "
+		       "struct pages)\n",
+		       (unsigned long long)r->vmemmap_excluded,
+		       (unsigned long long)r->vmemmap_pages);
+	printf("Write bytes     : %llu\n", (unsigned long long)r->bytes);
+	printf("Time            : %.2f s\n", r->seconds);
+	printf("\n");
+}
+
+static int reassemble(struct cli *c)
+{
+	struct vt_error *err = vt_flat_reassemble(
+		STDIN_FILENO, "standard input", c->dumpfile, c->f.force);
+
+	if (err) {
+		if (c->message_level & ML_ERROR)
+			fprintf(stderr, "vmemtrim: %s\n", err->message);
+		vt_error_free(err);
+		return EXIT_FAILED;
+	}
+	if (c->message_level & ML_COMMON)
+		fprintf(stderr, "vmemtrim: the dumpfile is saved to %s\n",
+			c->dumpfile);
+	return EXIT_COMPLETED;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { 0 };
+	struct vt_filter_report r;
+	struct vt_error *err;
+	struct stat st;
+	int rc = parse(&c, argc, argv);
+
+	if (rc >= 0)
+		return rc;
+	if (c.reassemble)
+		return reassemble(&c);
+	c.t0 = c.last = now();
+	if ((c.message_level & ML_PROGRESS) && isatty(STDERR_FILENO)) {
+		c.f.progress = progress;
+		c.f.progress_arg = &c;
+	}
+	err = vt_filter_run(&c.f, &r);
+	if (c.f.output && stat(c.f.output, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (!err || (r.status & DUMP_DH_COMPRESSED_INCOMPLETE)))
+		r.bytes = (uint64_t)st.st_size;
+	if ((c.message_level & ML_REPORT) && (!err || r.max_pfn))
+		print_report(&c, &r);
+	if (err) {
+		bool nospace = strstr(err->message, strerror(ENOSPC)) != NULL;
+
+		if (c.message_level & ML_ERROR)
+			fprintf(stderr, "vmemtrim: %s\n", err->message);
+		vt_error_free(err);
+		return nospace ? EXIT_NOSPACE : EXIT_FAILED;
+	}
+	if (r.unreadable && (c.message_level & ML_ERROR))
+		fprintf(stderr,
+			"vmemtrim: warning: %llu pages could not be read and "
+			"are missing from %s (marked incomplete)\n",
+			(unsigned long long)r.unreadable,
+			c.dumpfile ? c.dumpfile : "the stream");
+	if (r.warnings && (c.message_level & ML_ERROR))
+		fprintf(stderr,
+			"vmemtrim: warning: %llu implausible struct pages; "
+			"their pages were kept\n",
+			(unsigned long long)r.warnings);
+	if (c.message_level & ML_COMMON) {
+		fprintf(stderr,
+			"vmemtrim: %llu of %llu pages dumped, %llu vmemmap "
+			"pages left out, %llu bytes in %.1f s\n",
+			(unsigned long long)(r.dumped - r.zero),
+			(unsigned long long)r.ram,
+			(unsigned long long)r.vmemmap_excluded,
+			(unsigned long long)r.bytes, r.seconds);
+		if (c.dumpfile)
+			fprintf(stderr,
+				"vmemtrim: the dumpfile is saved to %s\n",
+				c.dumpfile);
+	}
+	return EXIT_COMPLETED;
+}

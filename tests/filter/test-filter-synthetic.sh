@@ -1,0 +1,235 @@
+#!/bin/sh
+# vmemtrim (the filter) on mkvmcore's synthetic vmcores, judged by the
+# ground-truth sidecar and by independent readers:
+#  - the 1st bitmap is the PT_LOAD pfns; the 2nd is exactly the pfns the
+#    truth dumps at the level, minus (with -e) exactly the truth's
+#    removable vmemmap set; EXCLUDED_VMEMMAP is set iff pages were dropped
+#    (tests/mkvmcore/check_truth.py bitmap --exact);
+#  - the report's counters equal the truth's (check_truth.py vcounts);
+#  - every dumped page equals the source's page, read by our reader
+#    (tool-readcmp) and by libkdumpfile (tests/filter/kdump_bitmaps.py);
+#  - the output does not depend on --num-threads; -F | -R gives the same
+#    file; -e needs no --work-dir; refiltering keeps the bit;
+#  - profiles: idle, busy, mixed with holes, 2 nodes with HVO, 5-level,
+#    4 KiB vmemmap, no KASLR with the PCI hole.
+set -u
+# shellcheck disable=SC1091
+. tests/lib/tap.sh
+BUILD=${BUILD:-build}
+VT=$BUILD/vmemtrim
+MK=$BUILD/mkvmcore
+READCMP=$BUILD/tests/reader/tool-readcmp
+PY=/usr/bin/python3
+TRUTH=tests/mkvmcore/check_truth.py
+start=$(date +%s)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-filter.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+for p in "$VT" "$MK" "$READCMP"; do
+	if [ ! -x "$p" ]; then
+		tap_fail "$p is built (make test-programs)"
+		tap_done
+	fi
+done
+
+# vt NAME DUMP ARGS...: run vmemtrim with its report into DUMP.rep.
+# (No variable called "out": tap_check uses it.)
+vt() {
+	vn=$1
+	vo=$2
+	shift 2
+	if "$VT" --message-level 31 "$@" >"$vo.rep" 2>"$vo.err"; then
+		return 0
+	fi
+	tap_fail "$vn: vmemtrim $*" "$(tail -n 5 "$vo.err")"
+	return 1
+}
+
+# level_case NAME VMCORE LEVEL [-e]: one dump, checked against the truth
+# (with -e: exactly the removable set dropped; without: nothing dropped).
+level_case() {
+	ln=$1
+	lsrc=$2
+	ld=$3
+	le=${4:-}
+	lo=$tmp/$ln.d$ld$le
+	vt "$ln -d $ld $le" "$lo" -l -d "$ld" $le "$lsrc" "$lo" || return 1
+	if [ -n "$le" ]; then
+		tap_check "$ln -d $ld -e: bitmaps are the truth's, the removable vmemmap pages dropped" \
+			"$PY" "$TRUTH" bitmap "$lo" "$lsrc.truth" "$ld" --exact
+	else
+		tap_check "$ln -d $ld: bitmaps are the truth's" \
+			"$PY" "$TRUTH" bitmap "$lo" "$lsrc.truth" "$ld"
+	fi
+	tap_check "$ln -d $ld $le: report counters are the truth's" \
+		"$PY" "$TRUTH" vcounts "$lo.rep" "$lsrc.truth" "$ld" $le
+}
+
+# pages NAME VMCORE DUMP: every dumped page equals the source's.
+pages() {
+	tap_check "$1: every dumped page equals the vmcore's (our reader)" \
+		"$READCMP" "$2" "$3"
+	tap_check "$1: every dumped page equals the vmcore's (libkdumpfile)" \
+		"$PY" tests/filter/kdump_bitmaps.py readcmp --name "$1" "$2" "$3"
+}
+
+gen() {
+	n=$1
+	shift
+	if ! "$MK" -o "$tmp/$n" "$@" >"$tmp/$n.mk" 2>&1; then
+		tap_fail "$n: mkvmcore $*" "$(tail -n 3 "$tmp/$n.mk")"
+		return 1
+	fi
+}
+
+# --- every profile at -d 31, with and without -e -------------------------
+
+while read -r name args; do
+	# shellcheck disable=SC2086
+	gen "$name" $args || continue
+	level_case "$name" "$tmp/$name" 31
+	level_case "$name" "$tmp/$name" 31 -e
+	pages "$name -d 31 -e" "$tmp/$name" "$tmp/$name.d31-e"
+	rm -f "$tmp/$name.d31"
+done <<'CASES'
+idle --ram 2G --profile idle --seed 1
+busy --ram 2G --profile busy --seed 2
+holes --ram 3G --profile mixed --seed 3 --holes 1400M-1500M,2G-2176M
+numa-hvo --ram 4G --profile mixed --seed 4 --nodes 2 --hvo 6
+l5 --ram 2G --profile mixed --seed 5 --l5
+vmemmap-4k --ram 2G --profile idle --seed 6 --vmemmap-4k 512M-1G
+l5-4k-hvo --ram 2G --profile idle --seed 7 --l5 --vmemmap-4k 0-256M --hvo 3
+nokaslr --ram 5G --profile idle --seed 8 --no-kaslr
+CASES
+
+# --- every dump level on one machine -------------------------------------
+
+m=$tmp/mixed
+if gen mixed --ram 2G --profile mixed --seed 9 --hvo 2; then
+	for d in 0 1 2 4 8 16 24 27; do
+		level_case mixed "$m" "$d" -e
+	done
+	pages "mixed -d 1 -e" "$m" "$m.d1-e"
+
+	# --- codecs, threads, flattened --------------------------------
+	for z in -c -p -z ""; do
+		o=$tmp/codec$z
+		if vt "codec '$z'" "$o" $z -d 31 -e "$m" "$o"; then
+			tap_check "codec '$z': bitmaps are the truth's" \
+				"$PY" "$TRUTH" bitmap "$o" "$m.truth" 31 --exact
+			pages "codec '$z'" "$m" "$o"
+		fi
+	done
+	base=$tmp/codec-z
+	for t in 2 3; do
+		o=$tmp/threads$t
+		vt "threads $t" "$o" -z -d 31 -e --num-threads "$t" "$m" "$o" &&
+			tap_check "--num-threads $t writes the same bytes as 1" \
+				cmp "$base" "$o"
+	done
+	if "$VT" -z -d 31 -e -F "$m" >"$tmp/stream" 2>"$tmp/stream.err"; then
+		tap_ok "-F writes a stream to standard output"
+		if "$VT" -R "$tmp/unflat" <"$tmp/stream" 2>"$tmp/unflat.err"; then
+			tap_check "-F | -R gives the same file as a direct dump" \
+				cmp "$base" "$tmp/unflat"
+		else
+			tap_fail "-R rebuilds the dump" "$(cat "$tmp/unflat.err")"
+		fi
+		tap_check "our reader reads the flattened stream in place" \
+			"$READCMP" "$m" "$tmp/stream"
+	else
+		tap_fail "-F writes a stream" "$(cat "$tmp/stream.err")"
+	fi
+
+	# --- refiltering a kdump-compressed dump ------------------------
+	o=$tmp/refilter
+	if vt "refilter" "$o" -l -d 31 "$tmp/codec-z" "$o"; then
+		tap_check "refiltering the -e dump keeps its bitmaps and EXCLUDED_VMEMMAP" \
+			"$PY" "$TRUTH" bitmap "$o" "$m.truth" 31 --exact
+		pages "refilter" "$m" "$o"
+	fi
+	o=$tmp/refilter-e
+	if vt "refilter -e" "$o" -l -d 31 -e "$tmp/codec-z" "$o"; then
+		# The pages the first -e dropped are not dumped now, so the
+		# vmemmap pages holding their struct pages may become
+		# removable: a second -e may drop more, but only vmemmap.
+		tap_check "refiltering with -e again drops only further vmemmap pages" \
+			"$PY" - "$o" "$m.truth" <<'PYEOF'
+import sys
+sys.path.insert(0, "tests/mkvmcore")
+import check_truth as ct
+t = ct.Truth(sys.argv[2])
+status, n, b1, b2 = ct.read_kdump(sys.argv[1])
+want = t.dumped(31)
+rem = bytearray(t.max_pfn)
+for a, b in t.removable[ct.level_key(31)]:
+    rem[a:b] = b"\1" * (b - a)
+vm = bytearray(t.max_pfn)
+for a, b, cls, _ in t.runs:
+    if cls == "vmemmap":
+        vm[a:min(b, t.max_pfn)] = b"\1" * (min(b, t.max_pfn) - a)
+bad = [i for i in range(t.max_pfn) if want[i] and not b2[i] and not vm[i]]
+kept = [i for i in range(t.max_pfn) if rem[i] and b2[i]]
+more = [i for i in range(t.max_pfn) if b2[i] and not want[i]]
+print("# dropped beyond the first -e: %d vmemmap pages" %
+      sum(1 for i in range(t.max_pfn) if want[i] and not b2[i] and not rem[i]))
+sys.exit(1 if bad or kept or more or not status & 0x10 else 0)
+PYEOF
+	fi
+	o=$tmp/refilter-0
+	if vt "refilter -d 0 of -d 31" "$o" -l -d 0 "$tmp/codec-z" "$o"; then
+		tap_check "refiltering at a lower level keeps what was excluded" \
+			"$PY" "$TRUTH" bitmap "$o" "$m.truth" 31 --exact
+	fi
+
+	# --- no damage ---------------------------------------------------
+	cp "$base" "$tmp/keep"
+	if "$VT" -l -d 31 "$m" "$tmp/keep" >/dev/null 2>"$tmp/keep.err"; then
+		tap_fail "an existing DUMPFILE is refused without -f"
+	else
+		tap_ok "an existing DUMPFILE is refused without -f"
+		tap_check "the existing DUMPFILE is left untouched" \
+			cmp "$base" "$tmp/keep"
+		tap_eq "the refusal is one line naming the file" 1 \
+			"$(grep -c "$tmp/keep" "$tmp/keep.err")"
+	fi
+	if "$VT" -f -l -d 31 "$m" "$tmp/keep" >/dev/null 2>&1; then
+		tap_check "-f replaces it" "$PY" "$TRUTH" bitmap "$tmp/keep" \
+			"$m.truth" 31
+	else
+		tap_fail "-f replaces an existing DUMPFILE"
+	fi
+	tap_eq "no temporary file is left behind" "" \
+		"$(find "$tmp" -name '*.vmemtrim-*')"
+fi
+
+# --- bad input and usage ---------------------------------------------------
+
+printf 'not a vmcore at all\n' >"$tmp/garbage"
+"$VT" -d 31 "$tmp/garbage" "$tmp/out-garbage" >/dev/null 2>"$tmp/g.err"
+rc=$?
+tap_eq "garbage input exits 1" 1 "$rc"
+tap_eq "garbage input: one line naming the file" 1 \
+	"$(grep -c "$tmp/garbage" "$tmp/g.err")"
+tap_eq "garbage input leaves no DUMPFILE" "" \
+	"$(ls "$tmp/out-garbage"* 2>/dev/null)"
+head -c 100000 "$tmp/idle" >"$tmp/trunc" 2>/dev/null
+"$VT" -d 31 -e "$tmp/trunc" "$tmp/out-trunc" >/dev/null 2>"$tmp/t.err"
+tap_eq "a truncated vmcore exits 1" 1 $?
+tap_eq "a truncated vmcore leaves no DUMPFILE" "" \
+	"$(ls "$tmp/out-trunc"* 2>/dev/null)"
+for bad in "-d 32" "-d x" "--num-threads 0" "-c -l" "--bogus" "-E"; do
+	# shellcheck disable=SC2086
+	"$VT" $bad "$tmp/idle" "$tmp/out-bad" >/dev/null 2>"$tmp/u.err"
+	rc=$?
+	tap_eq "usage error '$bad' exits 1 with one line" "1 1" \
+		"$rc $(wc -l <"$tmp/u.err")"
+done
+"$VT" -h >"$tmp/help" 2>&1
+tap_eq "-h exits 0" 0 $?
+tap_check "-h documents -e" grep -q -- "-e " "$tmp/help"
+"$VT" -v | grep -q '^vmemtrim [0-9]'
+tap_eq "-v prints the version" 0 $?
+
+tap_note "test-filter-synthetic: $(($(date +%s) - start)) s"
+tap_done
