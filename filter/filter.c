@@ -47,6 +47,8 @@ struct ctx {
 	uint8_t *valid; /* one per pfn of the chunk (+1) */
 	uint8_t *data; /* page data */
 	bool write_failed; /* pass 2 stopped writing pages */
+	uint64_t next_index; /* descriptor of the next page written */
+	unsigned int passes; /* 2, or 3 when other classes are dumped */
 	char *vmcoreinfo_text; /* -i */
 	void *notes; /* output notes when -i adds a VMCOREINFO note */
 };
@@ -252,6 +254,7 @@ static struct vt_error *compute_block(struct ctx *c, uint64_t a, uint64_t n,
 static struct vt_error *pass1(struct ctx *c, uint64_t *dumped)
 {
 	*dumped = 0;
+	c->passes = 2;
 	vt_classify_reset(&c->st);
 	for (uint64_t a = 0; a < c->max_pfn; a += BLOCK_PFNS) {
 		uint64_t n = c->max_pfn - a < BLOCK_PFNS ? c->max_pfn - a :
@@ -264,9 +267,12 @@ static struct vt_error *pass1(struct ctx *c, uint64_t *dumped)
 			*dumped += (uint64_t)__builtin_popcount(c->bm2[i]);
 		if (c->ex)
 			vt_exclude_note(c->ex, a, n, c->bm2, c->keep);
+		for (uint64_t i = 0; i < (n + 7) / 8; i++)
+			if (c->bm2[i] & ~c->keep[i])
+				c->passes = 3;
 		if (c->o->progress)
 			c->o->progress(c->o->progress_arg, a + n,
-				       2 * c->max_pfn);
+				       3 * c->max_pfn);
 	}
 	c->r->warnings = c->st.warnings;
 	return NULL;
@@ -337,11 +343,18 @@ static struct vt_error *write_run(struct ctx *c, uint64_t pfn, uint64_t n)
 	return NULL;
 }
 
-static struct vt_error *write_block_pages(struct ctx *c, uint64_t a, uint64_t n)
+/*
+ * The pages of block [a, a + n) set in bm2 whose keep bit is @kernel, in
+ * runs; @rank is the descriptor index of the block's first dumped pfn.
+ * Pages out of line with the last one written get a vt_writer_seek().
+ */
+static struct vt_error *write_block_pages(struct ctx *c, uint64_t a, uint64_t n,
+					  uint64_t rank, bool kernel)
 {
 	uint64_t i = 0;
 
 	while (i < n) {
+		struct vt_error *err;
 		uint64_t j;
 
 		if (!(i & 7) && !c->bm2[i >> 3]) {
@@ -352,20 +365,50 @@ static struct vt_error *write_block_pages(struct ctx *c, uint64_t a, uint64_t n)
 			i++;
 			continue;
 		}
-		for (j = i + 1; j < n && get_bit8(c->bm2, j); j++)
+		if (get_bit8(c->keep, i) != kernel) {
+			rank++;
+			i++;
+			continue;
+		}
+		for (j = i + 1; j < n && get_bit8(c->bm2, j) &&
+				get_bit8(c->keep, j) == kernel;
+		     j++)
 			;
-		struct vt_error *err = write_run(c, a + i, j - i);
+		if (rank != c->next_index) {
+			err = vt_writer_seek(c->w, rank);
+			if (err)
+				return err;
+		}
+		err = write_run(c, a + i, j - i);
 		if (err)
 			return err;
+		rank += j - i;
+		c->next_index = rank;
 		i = j;
 	}
 	return NULL;
 }
 
-static struct vt_error *pass2(struct ctx *c)
+static uint64_t popcount_block(const uint8_t *bm, uint64_t n)
+{
+	uint64_t k = 0;
+
+	for (uint64_t i = 0; i < (n + 7) / 8; i++)
+		k += (uint64_t)__builtin_popcount(bm[i]);
+	return k;
+}
+
+/*
+ * Pass 2 writes the bitmaps and the pages of always-dumped classes (kernel
+ * memory: what crash needs to open a dump); pass 3, only when the level
+ * dumps pages of other classes, writes those. The data of a dump cut short
+ * by a full disk so holds the kernel's memory first.
+ */
+static struct vt_error *write_pass(struct ctx *c, bool kernel,
+				   uint64_t *removed)
 {
 	struct vt_error *werr = NULL; /* first write error: finish bitmaps */
-	uint64_t removed = 0;
+	uint64_t rank = 0;
 
 	vt_classify_reset(&c->st);
 	for (uint64_t a = 0; a < c->max_pfn; a += BLOCK_PFNS) {
@@ -374,30 +417,45 @@ static struct vt_error *pass2(struct ctx *c)
 		struct vt_error *err = compute_block(c, a, n, false);
 
 		if (!err && c->ex)
-			removed += drop_vmemmap(c, a, n);
-		if (!err)
+			*removed += drop_vmemmap(c, a, n);
+		if (!err && kernel)
 			err = vt_writer_bitmap(c->w, a, n, c->bm1, c->bm2);
 		if (err) {
 			vt_error_free(werr);
 			return err;
 		}
 		if (!werr) {
-			werr = write_block_pages(c, a, n);
+			werr = write_block_pages(c, a, n, rank, kernel);
 			c->write_failed = werr != NULL;
 		}
+		rank += popcount_block(c->bm2, n);
 		if (c->o->progress)
-			c->o->progress(c->o->progress_arg, c->max_pfn + a + n,
-				       2 * c->max_pfn);
+			c->o->progress(c->o->progress_arg,
+				       (kernel ? 1 : 2) * c->max_pfn + a + n,
+				       c->passes * c->max_pfn);
+		if (werr && !kernel)
+			break;
 	}
-	c->r->vmemmap_excluded = removed;
-	if (!werr && c->ex && removed != vt_exclude_count(c->ex))
-		werr = vt_error_new(
-			VT_ERR_INVALID,
-			"internal error: %llu vmemmap pages "
-			"left out, %llu expected",
-			(unsigned long long)removed,
-			(unsigned long long)vt_exclude_count(c->ex));
 	return werr;
+}
+
+static struct vt_error *pass2(struct ctx *c)
+{
+	uint64_t removed = 0, again = 0;
+	struct vt_error *err;
+
+	c->next_index = 0;
+	err = write_pass(c, true, &removed);
+	c->r->vmemmap_excluded = removed;
+	if (!err && c->passes == 3)
+		err = write_pass(c, false, &again);
+	if (!err && c->ex && removed != vt_exclude_count(c->ex))
+		err = vt_error_new(VT_ERR_INVALID,
+				   "internal error: %llu vmemmap pages "
+				   "left out, %llu expected",
+				   (unsigned long long)removed,
+				   (unsigned long long)vt_exclude_count(c->ex));
+	return err;
 }
 
 /* --- set-up --------------------------------------------------------------- */

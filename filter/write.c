@@ -119,6 +119,7 @@ struct vt_writer {
 
 	/* bookkeeping of the calls */
 	uint64_t bm2_set, nr_dumped, nr_given, last_pfn;
+	bool seeked; /* vt_writer_seek(): the next pfn may be lower */
 
 	/* output */
 	uint64_t prealloc_end; /* regular file: bytes allocated up front */
@@ -1330,7 +1331,8 @@ struct vt_error *vt_writer_page(struct vt_writer *w, uint64_t pfn,
 		return vt_error_new(VT_ERR_INVALID,
 				    "%s: page before vt_writer_begin_pages",
 				    w->name);
-	if (pfn >= w->max_pfn || (w->nr_given && pfn <= w->last_pfn) ||
+	if (pfn >= w->max_pfn ||
+	    (w->nr_given && !w->seeked && pfn <= w->last_pfn) ||
 	    w->nr_given >= w->nr_dumped)
 		return vt_error_new(
 			VT_ERR_INVALID,
@@ -1345,6 +1347,7 @@ struct vt_error *vt_writer_page(struct vt_writer *w, uint64_t pfn,
 	b->n++;
 	w->nr_given++;
 	w->last_pfn = pfn;
+	w->seeked = false;
 	if (b->n < w->per_batch)
 		return NULL;
 	submit(w);
@@ -1354,6 +1357,25 @@ struct vt_error *vt_writer_page(struct vt_writer *w, uint64_t pfn,
 				  &did);
 	while (!err && did);
 	return err;
+}
+
+struct vt_error *vt_writer_seek(struct vt_writer *w, uint64_t index)
+{
+	struct vt_error *err;
+
+	if (w->state == WR_DONE)
+		return stored_failure(w);
+	if (w->state != WR_PAGES || index > w->nr_dumped)
+		return vt_error_new(VT_ERR_INVALID,
+				    "%s: descriptor %llu of %llu to seek to",
+				    w->name, (unsigned long long)index,
+				    (unsigned long long)w->nr_dumped);
+	err = drain(w);
+	if (err)
+		return err;
+	w->pfirst = index;
+	w->seeked = true;
+	return NULL;
 }
 
 void vt_writer_stats(const struct vt_writer *w, struct vt_writer_stats *s)

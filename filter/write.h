@@ -101,6 +101,16 @@ struct vt_error *vt_writer_begin_pages(struct vt_writer *w, uint64_t nr_dumped);
 struct vt_error *vt_writer_page(struct vt_writer *w, uint64_t pfn,
 				const void *data);
 
+/*
+ * Let the next vt_writer_page() fill descriptor @index (the rank of its pfn
+ * among the 2nd bitmap's set bits) and pfns start ascending anew from there.
+ * Page data is still appended in call order, so a caller can write the
+ * pages that matter most (kernel memory) first and the rest after: a dump
+ * cut short by a full disk then holds the former. Waits for the pages
+ * queued so far.
+ */
+struct vt_error *vt_writer_seek(struct vt_writer *w, uint64_t index);
+
 struct vt_writer_stats {
 	uint64_t pages; /* descriptors filled */
 	uint64_t zero_pages; /* stored as the shared zero page */

@@ -201,6 +201,27 @@ done
 wait
 tap_note "filters, two at a time: $(elapsed "$TF" "$(now)") s"
 
+# A full disk: -l -d 1 -e of the codec variant (about 300 MB) onto a 64 MiB
+# tmpfs. Kernel memory (about 23 MB) is written first, so the dump left
+# there (copied out before the unmount) must still serve crash.
+FULL=vm-$CODEC_VARIANT-full
+run_full_disk() {
+	local mnt=$OUT/$FULL.mnt
+	rm -f "$OUT/$FULL.dump"
+	mkdir -p "$mnt"
+	if ! mount -t tmpfs -o size=64m tmpfs "$mnt" 2>"$OUT/$FULL.err"; then
+		echo mount >"$OUT/$FULL.rc"
+		return
+	fi
+	"$VMEMTRIM" -l -d 1 -e "${VMCORE[$CODEC_VARIANT]}" "$mnt/dump" \
+		>"$OUT/$FULL.rep" 2>"$OUT/$FULL.err"
+	echo $? >"$OUT/$FULL.rc"
+	ls -A "$mnt" >"$OUT/$FULL.ls"
+	[ -f "$mnt/dump" ] && cp "$mnt/dump" "$OUT/$FULL.dump"
+	umount "$mnt"
+}
+has_variant "$CODEC_VARIANT" && run_full_disk
+
 # info NAME-OR-PATH: the KEY=VALUE facts of a dump, as "declare -A" input
 declare -A INFO
 info() { # NAME PATH: INFO[NAME.KEY]=VALUE
@@ -238,7 +259,8 @@ for v in "${VARIANTS[@]}"; do
 	done
 	[ "$v" = "$STREAM_VARIANT" ] &&
 		SESSIONS+=("vm-$v-stream|$OUT/vm-$v-stream.dump")
-	[ "$v" = "$CODEC_VARIANT" ] && SESSIONS+=("vm-$v-rf|$OUT/vm-$v-rf.dump")
+	[ "$v" = "$CODEC_VARIANT" ] && SESSIONS+=("vm-$v-rf|$OUT/vm-$v-rf.dump"
+		"$FULL|$OUT/$FULL.dump")
 done
 TC=$(now)
 for s in "${SESSIONS[@]}"; do
@@ -486,6 +508,37 @@ for v in "${VARIANTS[@]}"; do
 			"exit status $(cat "$OUT/$n.rc")" "$(tail -n 5 "$OUT/$n.err")"
 	fi
 done
+
+# A full disk leaves an INCOMPLETE dump that crash and inspect open.
+if has_variant "$CODEC_VARIANT"; then
+	n=$FULL
+	tap_eq "$n: vmemtrim on a full disk exits 2 (makedumpfile's NOSPACE)" \
+		2 "$(cat "$OUT/$n.rc")"
+	tap_eq "$n: it says so in one line naming the dump" 1 \
+		"$(grep -c 'dump: No space left on device.*marked incomplete' \
+			"$OUT/$n.err")"
+	tap_eq "$n: the dump is left under its final name, no temporary file" \
+		dump "$(cat "$OUT/$n.ls")"
+	if [ -s "$OUT/$n.dump" ]; then
+		info "$n" "$OUT/$n.dump"
+		tap_eq "$n: the header says INCOMPLETE and EXCLUDED_VMEMMAP" 1 \
+			"$((($(fget "$n" status) >> 3) & ($(fget "$n" status) >> 4) & 1))"
+		tap_check "$n: vmemtrim-inspect opens it and says INCOMPLETE" \
+			sh -c "'$INSPECT' '$OUT/$n.dump' | grep -q INCOMPLETE"
+		tap_check "$n: crash opens it and runs every command to the end" \
+			grep -q '^=== end ===$' "$OUT/$n.crash"
+		tap_check "$n: crash's sys shows RELEASE $RELEASE" \
+			grep -q "^ *RELEASE: $RELEASE\$" <(section "$OUT/$n.crash" sys)
+		tap_check "$n: crash's log has the sysrq panic" \
+			grep -q 'sysrq: Trigger a crash' <(section "$OUT/$n.crash" log)
+		tap_check "$n: crash's bt runs through sysrq_handle_crash" \
+			grep -q ' sysrq_handle_crash at ' <(section "$OUT/$n.crash" bt)
+		tap_check "$n: crash's ps lists init" \
+			grep -q -E ' init$' <(section "$OUT/$n.crash" ps)
+	else
+		tap_fail "$n: a dump is left on the full disk"
+	fi
+fi
 
 tap_note "whole test $(elapsed "$T0" "$(now)") s"
 tap_done
