@@ -28,6 +28,7 @@
 #define BLOCK_PFNS (1ULL << 20) /* pfns per block (4 GiB of RAM) */
 #define CHUNK_PFNS (1ULL << 15) /* struct pages read at once */
 #define READ_BYTES (1ULL << 20) /* page data read at once */
+#define SP_GROUP 1024ULL /* pfns of an order-10 free block */
 
 struct ctx {
 	const struct vt_filter_opts *o;
@@ -41,6 +42,7 @@ struct ctx {
 	struct vt_writer *w;
 	uint64_t max_pfn, page_size, size_page, vbase;
 	struct vt_classify_state st;
+	bool excluded[VT_CLASS_NR]; /* by the dump level */
 	uint8_t *classes; /* one per pfn of the block */
 	uint8_t *bm1, *src, *bm2, *keep; /* one bit per pfn of the block */
 	uint8_t *sp; /* struct pages of a chunk (+1) */
@@ -123,24 +125,29 @@ static int sp_leaf(void *arg, const struct vt_leaf *l)
 	return 0;
 }
 
-/* Read the struct pages of pfns [pfn, pfn + n) into c->sp, c->valid. */
-static struct vt_error *read_struct_pages(struct ctx *c, uint64_t pfn,
-					  uint64_t n)
+/* Read the struct pages of pfns [a, b) of the chunk at @chunk into c->sp. */
+static struct vt_error *read_struct_pages(struct ctx *c, uint64_t chunk,
+					  uint64_t npfns, uint64_t a,
+					  uint64_t b)
 {
-	struct sp_read s = { c, pfn, n, c->vbase + pfn * c->size_page };
+	struct sp_read s = { c, chunk, npfns, c->vbase + chunk * c->size_page };
 
-	memset(c->valid, 0, n);
-	return vt_x86_64_walk(c->x, s.vstart, s.vstart + n * c->size_page,
-			      sp_leaf, &s);
+	memset(c->valid + (a - chunk), 0, b - a);
+	return vt_x86_64_walk(c->x, c->vbase + a * c->size_page,
+			      c->vbase + b * c->size_page, sp_leaf, &s);
 }
 
-/* Classes of pfns [pfn, pfn + n) of a chunk, into cls. */
-static struct vt_error *classify_chunk(struct ctx *c, uint64_t pfn, uint64_t n,
+/*
+ * Read and classify pfns [a, b) of the chunk at @chunk (@avail pfns of it
+ * readable, one more than its length when a next pfn exists).
+ */
+static struct vt_error *classify_range(struct ctx *c, uint64_t chunk,
+				       uint64_t avail, uint64_t a, uint64_t b,
 				       uint8_t *cls)
 {
-	uint64_t avail = pfn + n < c->max_pfn ? n + 1 : n;
-	struct vt_error *err = read_struct_pages(c, pfn, avail);
-	uint64_t i = 0;
+	uint64_t end = b - chunk < avail ? b + 1 : b;
+	struct vt_error *err = read_struct_pages(c, chunk, avail, a, end);
+	uint64_t i = a - chunk, n = b - chunk;
 
 	if (err)
 		return err;
@@ -154,14 +161,56 @@ static struct vt_error *classify_chunk(struct ctx *c, uint64_t pfn, uint64_t n,
 		}
 		while (j < n && c->valid[j])
 			j++;
-		vt_classify(c->cls, &c->st, pfn + i, j - i,
+		vt_classify(c->cls, &c->st, chunk + i, j - i,
 			    c->sp + i * c->size_page,
-			    j - i + (j < avail && c->valid[j] ? 1 : 0),
+			    j - i + (j < end - chunk && c->valid[j] ? 1 : 0),
 			    cls + i);
 		i = j;
 	}
-	if (avail == n || !c->valid[n])
-		vt_classify_reset(&c->st);
+	return NULL;
+}
+
+/* Does the carried decision cover pfns up to @end? Then fill them. */
+static bool carried(struct ctx *c, uint64_t chunk, uint64_t a, uint64_t end,
+		    uint8_t *cls)
+{
+	if (c->st.carry_end < end || c->st.carry_end <= a)
+		return false;
+	memset(cls + (a - chunk), c->st.carry_class, end - a);
+	return true;
+}
+
+/*
+ * Classes of pfns [pfn, pfn + n) of a chunk, into cls. Struct pages are
+ * read a group of SP_GROUP pfns at a time, first only its first vmemmap
+ * page: when a free buddy block or a compound page found there covers the
+ * rest of the group, the rest is never read. On an idle machine that reads
+ * one page of struct pages in 16.
+ */
+static struct vt_error *classify_chunk(struct ctx *c, uint64_t pfn, uint64_t n,
+				       uint8_t *cls)
+{
+	uint64_t avail = pfn + n < c->max_pfn ? n + 1 : n;
+	uint64_t head = c->page_size / c->size_page; /* pfns per vmemmap page */
+
+	for (uint64_t a = pfn; a < pfn + n;) {
+		uint64_t b = (a | (SP_GROUP - 1)) + 1, h;
+		struct vt_error *err;
+
+		if (b > pfn + n)
+			b = pfn + n;
+		if (carried(c, pfn, a, b, cls)) {
+			a = b;
+			continue;
+		}
+		h = a + head < b ? a + head : b;
+		err = classify_range(c, pfn, avail, a, h, cls);
+		if (!err && h < b && !carried(c, pfn, h, b, cls))
+			err = classify_range(c, pfn, avail, h, b, cls);
+		if (err)
+			return err;
+		a = b;
+	}
 	return NULL;
 }
 
@@ -199,13 +248,63 @@ static struct vt_error *block_presence(struct ctx *c, uint64_t a, uint64_t n,
 }
 
 /*
+ * bm2 and keep bits of the @m (<= 8) pfns at @i of the block, from bm1,
+ * src and the classes; with @count, the report's counters. Eight pfns of
+ * one class with data (most of an idle machine) are decided at once.
+ */
+static void decide_byte(struct ctx *c, uint64_t i, uint64_t m, bool count)
+{
+	struct vt_filter_report *r = c->r;
+	uint8_t ram = c->bm1[i >> 3], have = c->src[i >> 3], out = 0, kern = 0;
+	uint64_t word;
+
+	if (!ram)
+		return;
+	memcpy(&word, c->classes + i, sizeof(word));
+	if (m == 8 && ram == 0xff && have == 0xff &&
+	    word == 0x0101010101010101ULL * c->classes[i]) {
+		enum vt_page_class k = c->classes[i];
+
+		if (count) {
+			r->by_class[k] += 8;
+			r->excluded[k] += c->excluded[k] ? 8 : 0;
+		}
+		if (!c->excluded[k]) {
+			c->bm2[i >> 3] = 0xff;
+			c->keep[i >> 3] = k == VT_CLASS_KEEP ? 0xff : 0;
+		}
+		return;
+	}
+	for (uint64_t b = 0; b < m; b++) {
+		enum vt_page_class k = c->classes[i + b];
+
+		if (!(ram >> b & 1))
+			continue;
+		if (!(have >> b & 1)) {
+			r->absent += count;
+			continue;
+		}
+		if (count) {
+			r->by_class[k]++;
+			r->excluded[k] += c->excluded[k];
+		}
+		if (c->excluded[k])
+			continue;
+		out |= (uint8_t)(1u << b);
+		if (k == VT_CLASS_KEEP)
+			kern |= (uint8_t)(1u << b);
+	}
+	c->bm2[i >> 3] = out;
+	c->keep[i >> 3] = kern;
+}
+
+/*
  * Bitmaps of block [a, a + n) before -e: bm1 (RAM), bm2 (dumped), keep
  * (class always dumped); with @count, the report's counters.
  */
 static struct vt_error *compute_block(struct ctx *c, uint64_t a, uint64_t n,
 				      bool count)
 {
-	struct vt_filter_report *r = c->r;
 	struct vt_error *err;
 	bool any_ram;
 
@@ -225,27 +324,8 @@ static struct vt_error *compute_block(struct ctx *c, uint64_t a, uint64_t n,
 		if (err)
 			return err;
 	}
-	for (uint64_t i = 0; i < n; i++) {
-		enum vt_page_class k = c->classes[i];
-		bool excluded;
-
-		if (!get_bit8(c->bm1, i))
-			continue;
-		if (!get_bit8(c->src, i)) {
-			r->absent += count;
-			continue;
-		}
-		excluded = vt_class_excluded(k, c->o->dump_level);
-		if (count) {
-			r->by_class[k]++;
-			r->excluded[k] += excluded;
-		}
-		if (excluded)
-			continue;
-		set_bit8(c->bm2, i);
-		if (k == VT_CLASS_KEEP)
-			set_bit8(c->keep, i);
-	}
+	for (uint64_t i = 0; i < n; i += 8)
+		decide_byte(c, i, n - i < 8 ? n - i : 8, count);
 	return NULL;
 }
 
@@ -642,6 +722,8 @@ static struct vt_error *setup(struct ctx *c, size_t *vi_len)
 				    (unsigned long long)c->page_size,
 				    (unsigned long long)c->size_page);
 	c->r->era = vt_classifier_era(c->cls);
+	for (int k = 0; k < VT_CLASS_NR; k++)
+		c->excluded[k] = vt_class_excluded(k, c->o->dump_level);
 	return NULL;
 }
 

@@ -350,7 +350,19 @@ struct vt_error *vt_dump_read_paddr(struct vt_dump *d, uint64_t paddr,
 {
 	const uint64_t ps = d->info.page_size;
 	unsigned char *out = buf;
+	uint64_t next;
+	struct vt_file *f = len ? file_of(d, paddr / ps, &next) : NULL;
 
+	/* one read for a whole span the file stores contiguously */
+	if (f && f->ops->read_span &&
+	    (paddr + len + ps - 1) / ps <= f->part.end_pfn) {
+		bool done;
+		struct vt_error *err =
+			f->ops->read_span(f, paddr, buf, len, &done);
+
+		if (err || done)
+			return err;
+	}
 	while (len) {
 		uint64_t pfn = paddr / ps, off = paddr % ps;
 		size_t n = ps - off < len ? ps - off : len;

@@ -446,9 +446,38 @@ static void elf_close(struct vt_file *f)
 	free(e);
 }
 
+static struct vt_error *elf_read_span(struct vt_file *f, uint64_t paddr,
+				      void *buf, size_t len, bool *done)
+{
+	struct elf_file *e = to_elf(f);
+	size_t lo = 0, hi = e->npieces;
+	const struct elf_piece *pc;
+
+	*done = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (e->pieces[mid].end <= paddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == e->npieces)
+		return NULL;
+	pc = &e->pieces[lo];
+	if (pc->off == NO_DATA || pc->start > paddr || paddr + len > pc->end)
+		return NULL;
+	*done = true;
+	return vt_error_prefix(vt_pread_full(e->fd, f->path, buf, len,
+					     pc->off + (paddr - pc->start),
+					     "memory"),
+			       "paddr 0x%llx: ", (unsigned long long)paddr);
+}
+
 static const struct vt_file_ops elf_ops = {
 	.pfn_run = elf_pfn_run,
 	.read_page = elf_read_page,
+	.read_span = elf_read_span,
 	.page_storage = elf_page_storage,
 	.close = elf_close,
 };

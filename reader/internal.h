@@ -39,6 +39,13 @@ struct vt_file_ops {
 	 */
 	struct vt_error *(*page_storage)(struct vt_file *f, uint64_t pfn,
 					 bool *zero, bool *written);
+	/*
+	 * Optional: read @len bytes at physical @paddr in one go when the
+	 * file stores them contiguously (ELF: inside one PT_LOAD's data);
+	 * *done = false when it cannot, and nothing was read.
+	 */
+	struct vt_error *(*read_span)(struct vt_file *f, uint64_t paddr,
+				      void *buf, size_t len, bool *done);
 	void (*close)(struct vt_file *f);
 };
 

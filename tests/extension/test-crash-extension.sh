@@ -1,6 +1,7 @@
 #!/bin/bash
 # The crash extension (build/vmemtrim.so) on the real-kernel fixture's
-# dumps, driven through crash 8.0.2 in batch mode. For every dump, one
+# dumps (makedumpfile's and vmemtrim's, with and without -e, and the ELF
+# vmcore), driven through crash 8.0.2 in batch mode. For every dump, one
 # session with the extension and one without run the same commands; the
 # outputs are compared section by section (=== NAME === marks).
 #
@@ -32,7 +33,7 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 T0=$(now)
 mkdir -p "$OUT"
 
-make -s "$BUILD/vmemtrim.so" "$BUILD/vmemtrim-inspect" \
+make -s "$BUILD/vmemtrim.so" "$BUILD/vmemtrim-inspect" "$BUILD/vmemtrim" \
 	"$BUILD/tests/crash-tasks.so" >"$OUT/make.log" 2>&1
 tap_check "vmemtrim.so, vmemtrim-inspect and crash-tasks.so build" \
 	test -f "$BUILD/vmemtrim.so" -a -f "$BUILD/tests/crash-tasks.so"
@@ -51,12 +52,14 @@ KASLR=$(awk '$1 == "vmcore-2g" { print $2 }' "$OUT/fixture.out")
 tap_ok "fixture: vmlinux and the 2g-nokaslr, 2g vmcores"
 
 # --------------------------------------------------------------- the dumps
-# NAME|VMCORE|HOW: HOW is a makedumpfile command line (OUT is the output,
-# IN the vmcore), or "raw" for the ELF vmcore itself. vmemtrim's own -e
-# dumps are one more line here once the filter exists.
+# NAME|VMCORE|HOW: HOW is a makedumpfile or vmemtrim command line (OUT is
+# the output, IN the vmcore), or "raw" for the ELF vmcore itself.
 DUMPS=(
 	"me-nokaslr|$NOKASLR|makedumpfile -l -d 31 -e --work-dir WORK IN OUT"
 	"me-kaslr|$KASLR|makedumpfile -l -d 31 -e --work-dir WORK IN OUT"
+	"vt-nokaslr|$NOKASLR|$BUILD/vmemtrim -l -d 31 -e IN OUT"
+	"vt-kaslr|$KASLR|$BUILD/vmemtrim -z -d 31 -e IN OUT"
+	"vt31-kaslr|$KASLR|$BUILD/vmemtrim -l -d 31 IN OUT"
 	"d31-nokaslr|$NOKASLR|makedumpfile -l -d 31 IN OUT"
 	"elf-nokaslr|$NOKASLR|raw"
 )
