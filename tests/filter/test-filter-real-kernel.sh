@@ -45,7 +45,7 @@ export BUILD VMEMTRIM_CACHE=${VMEMTRIM_CACHE:-$HOME/.cache/vmemtrim}
 CRASH=${CRASH:-crash}
 PY=/usr/bin/python3
 KB=$HERE/kdump_bitmaps.py
-OUT=$BUILD/tests/filter
+OUT=$BUILD/test-work/filter-real-kernel # not build/tests/filter: tools live there
 read -r -a VARIANTS <<<"${FILTER_VARIANTS:-2g 2g-nokaslr l5 hvo 8g}"
 CODEC_VARIANT=2g      # -c -p -z as well as -l
 STREAM_VARIANT=2g-nokaslr
