@@ -174,6 +174,19 @@ $(CRASH_TASKS): tests/kernel/crash-tasks.c
 # Programs only the tests use.
 test-programs: all $(CRASH_TASKS) $(UNIT_BIN) $(TOOL_BIN) $(FUZZ_BIN)
 
+# --- benchmark (make bench): vmemtrim beside makedumpfile ---------------------
+
+BENCH_LIMIT := $(BUILD)/bench/limit
+
+$(BENCH_LIMIT): bench/limit.c $(LIBVMEMTRIM)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(LIBVMEMTRIM) $(LIBS) -lpthread
+
+bench:
+	scripts/deps.sh
+	$(MAKE) all $(BENCH_LIMIT)
+	bench/run.sh
+
 # --- entry points -------------------------------------------------------------
 
 deps:
@@ -216,6 +229,6 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all test-programs deps check demo kernel-fixture lint install clean \
-	fuzz fuzz-programs
+	fuzz fuzz-programs bench
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <lzo/lzo1x.h>
 #include <snappy-c.h>
+#include <string.h>
 #include <zlib.h>
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_initStaticCCtx: no malloc per page */
 #include <zstd.h>
@@ -166,9 +167,41 @@ size_t vt_codec_bound(uint32_t flag, size_t page_size)
 	}
 }
 
+/*
+ * zlib's work memory: a z_stream and an arena its allocations come from,
+ * so a page costs no malloc (compress2() allocates about 270 KiB per call,
+ * which glibc may hand out by mmap, page faults and all).
+ */
+#define ZLIB_ARENA (384u << 10)
+
+struct zlib_work {
+	z_stream zs;
+	size_t used;
+	unsigned char arena[ZLIB_ARENA];
+};
+
+static voidpf zlib_arena_alloc(voidpf opaque, uInt items, uInt size)
+{
+	struct zlib_work *zw = opaque;
+	size_t n = ((size_t)items * size + 15) & ~(size_t)15;
+
+	if (n > ZLIB_ARENA - zw->used)
+		return Z_NULL;
+	zw->used += n;
+	return zw->arena + zw->used - n;
+}
+
+static void zlib_arena_free(voidpf opaque, voidpf p)
+{
+	(void)opaque;
+	(void)p;
+}
+
 size_t vt_codec_work_size(uint32_t flag)
 {
 	switch (flag) {
+	case DUMP_DH_COMPRESSED_ZLIB:
+		return sizeof(struct zlib_work);
 	case DUMP_DH_COMPRESSED_LZO:
 		return LZO1X_1_MEM_COMPRESS;
 	case DUMP_DH_COMPRESSED_ZSTD:
@@ -178,12 +211,38 @@ size_t vt_codec_work_size(uint32_t flag)
 	}
 }
 
+/* compress2(), with the allocations in @zw: the same bytes. */
+static int zlib_deflate_in(struct zlib_work *zw, const void *src,
+			   size_t page_size, void *dst, uLongf *out)
+{
+	z_stream *zs = &zw->zs;
+	int ret;
+
+	memset(zs, 0, sizeof(*zs));
+	zw->used = 0;
+	zs->zalloc = zlib_arena_alloc;
+	zs->zfree = zlib_arena_free;
+	zs->opaque = zw;
+	ret = deflateInit(zs, CODEC_ZLIB_LEVEL);
+	if (ret != Z_OK)
+		return ret;
+	zs->next_in = (Bytef *)src;
+	zs->avail_in = (uInt)page_size;
+	zs->next_out = dst;
+	zs->avail_out = (uInt)*out;
+	ret = deflate(zs, Z_FINISH);
+	*out = zs->total_out;
+	deflateEnd(zs);
+	return ret == Z_STREAM_END ? Z_OK : ret == Z_OK ? Z_BUF_ERROR : ret;
+}
+
 static struct vt_error *zlib_compress(const void *src, size_t page_size,
 				      void *dst, size_t dst_cap,
-				      size_t *dst_len)
+				      size_t *dst_len, void *work)
 {
-	uLongf out = dst_cap > ULONG_MAX ? ULONG_MAX : dst_cap;
-	int ret = compress2(dst, &out, src, page_size, CODEC_ZLIB_LEVEL);
+	uLongf out = dst_cap > UINT_MAX ? UINT_MAX : dst_cap;
+	int ret = work ? zlib_deflate_in(work, src, page_size, dst, &out) :
+			 compress2(dst, &out, src, page_size, CODEC_ZLIB_LEVEL);
 
 	if (ret != Z_OK)
 		return vt_error_new(VT_ERR_INVALID, "zlib compress2: %s",
@@ -265,7 +324,8 @@ struct vt_error *vt_codec_compress(uint32_t flag, const void *src,
 {
 	switch (flag) {
 	case DUMP_DH_COMPRESSED_ZLIB:
-		return zlib_compress(src, page_size, dst, dst_cap, dst_len);
+		return zlib_compress(src, page_size, dst, dst_cap, dst_len,
+				     work);
 	case DUMP_DH_COMPRESSED_LZO:
 		return lzo_compress(src, page_size, dst, dst_cap, dst_len,
 				    work);

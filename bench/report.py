@@ -1,0 +1,205 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""bench/report.py TSV RESULTS.md results.svg COMMAND
+
+Medians of bench/run.sh's runs (run 0 is the warm-up and is left out),
+vmemtrim against makedumpfile and against the limit row, the issue's
+targets checked, a Markdown table and an SVG plot (time and size against
+RAM for both tools, idle profile, -l -d 31 -e)."""
+import os
+import platform
+import statistics as st
+import subprocess
+import sys
+import time
+
+FIELDS = ["input", "ram", "codec", "e", "tool", "threads", "run", "wall",
+          "cpu", "rss", "bytes", "vmemmap"]
+
+
+def load(path):
+    rows = []
+    for line in open(path):
+        w = line.rstrip("\n").split("\t")
+        if len(w) != len(FIELDS):
+            continue
+        r = dict(zip(FIELDS, w))
+        for k in ("ram", "threads", "run", "rss", "bytes", "vmemmap"):
+            r[k] = int(float(r[k] or 0))
+        for k in ("wall", "cpu"):
+            r[k] = float(r[k] or 0)
+        rows.append(r)
+    return rows
+
+
+def med(rows, key):
+    v = [r[key] for r in rows if r["run"] > 0]
+    return st.median(v) if v else float("nan")
+
+
+def group(rows):
+    g = {}
+    for r in rows:
+        k = (r["input"], r["ram"], r["codec"], r["e"], r["tool"],
+             r["threads"])
+        g.setdefault(k, []).append(r)
+    return g
+
+
+def machine():
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") >> 30
+    md = subprocess.run(["makedumpfile", "-v"], capture_output=True,
+                        text=True).stdout.split("\n")[0]
+    return "%d cores (%s), %d GiB RAM, Linux %s; %s" % (
+        os.cpu_count(), cpu, mem, platform.release(), md.strip())
+
+
+def svg(g, path):
+    pts = {}
+    for (inp, ram, codec, e, tool, th), rows in g.items():
+        if inp.startswith("idle") and codec == "l" and e == "e" and \
+                th == 1 and tool in ("vmemtrim", "makedumpfile"):
+            pts.setdefault(tool, []).append(
+                (ram, med(rows, "wall"), med(rows, "bytes") / 2**20))
+    W, H, M = 720, 300, 60
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" '
+           'font-family="sans-serif" font-size="12">' % (W, 2 * H)]
+    colors = {"vmemtrim": "#1f77b4", "makedumpfile": "#d62728"}
+    for panel, (idx, label) in enumerate([(1, "wall time (s)"),
+                                          (2, "dump size (MiB)")]):
+        y0 = panel * H
+        rams = sorted({p[0] for v in pts.values() for p in v}) or [1]
+        vmax = max([p[idx] for v in pts.values() for p in v] or [1]) * 1.1
+        xmax = max(rams) * 1.05
+
+        def X(r):
+            return M + (W - 2 * M) * r / xmax
+
+        def Y(v):
+            return y0 + H - M + 10 - (H - 2 * M) * v / vmax
+        out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>'
+                   % (M, Y(0), W - M, Y(0)))
+        out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>'
+                   % (M, Y(0), M, Y(vmax)))
+        out.append('<text x="%d" y="%d">%s, idle profile, -l -d 31 -e, '
+                   'against RAM (GiB)</text>' % (M, y0 + 20, label))
+        for r in rams:
+            out.append('<text x="%.0f" y="%.0f" text-anchor="middle">%d'
+                       '</text>' % (X(r), Y(0) + 16, r))
+        for k in range(5):
+            v = vmax * k / 4
+            out.append('<text x="%d" y="%.0f" text-anchor="end">%.1f</text>'
+                       % (M - 4, Y(v) + 4, v))
+        for n, (tool, v) in enumerate(sorted(pts.items())):
+            v.sort()
+            c = colors.get(tool, "gray")
+            out.append('<polyline fill="none" stroke="%s" stroke-width="2" '
+                       'points="%s"/>' % (c, " ".join(
+                           "%.1f,%.1f" % (X(p[0]), Y(p[idx])) for p in v)))
+            for p in v:
+                out.append('<circle cx="%.1f" cy="%.1f" r="3" fill="%s"/>'
+                           % (X(p[0]), Y(p[idx]), c))
+            out.append('<text x="%d" y="%d" fill="%s">%s</text>' %
+                       (W - M - 110, y0 + 40 + 16 * n, c, tool))
+    out.append("</svg>")
+    open(path, "w").write("\n".join(out) + "\n")
+
+
+def main(argv):
+    if len(argv) != 5:
+        print(__doc__, file=sys.stderr)
+        return 2
+    rows = load(argv[1])
+    g = group(rows)
+    lines = ["# Benchmark: vmemtrim beside makedumpfile", "",
+             "Machine: %s." % machine(),
+             "Command: `%s`, run on %s. Medians of the counted runs "
+             "(each configuration: one warm-up run of each tool, then the "
+             "tools interleaved, A B A B, same input, same page cache). "
+             "Output to the same disk as the inputs. Ratios are "
+             "vmemtrim / makedumpfile (below 1: vmemtrim is faster or "
+             "smaller); the limit row reads exactly the pages vmemtrim's "
+             "dump holds and compresses them with the same codec on the "
+             "same threads, writing nothing." % (
+                 argv[4], time.strftime("%Y-%m-%d")), "",
+             "| input | RAM GiB | codec | -e | tool | thr | wall s | CPU s "
+             "| RSS MiB | bytes | vmemmap dropped | wall ratio | size ratio "
+             "| x limit |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    keys = sorted(g, key=lambda k: (k[1], k[0], k[2], k[3], k[5],
+                                    ["vmemtrim", "makedumpfile",
+                                     "limit"].index(k[4])))
+    for k in keys:
+        inp, ram, codec, e, tool, th = k
+        rows_ = g[k]
+        md = g.get((inp, ram, codec, e, "makedumpfile", 1))
+        lim = g.get((inp, ram, codec, e, "limit", th))
+        wall, size = med(rows_, "wall"), med(rows_, "bytes")
+        ratio = sratio = xl = ""
+        if tool == "vmemtrim" and md:
+            ratio = "%.2f" % (wall / med(md, "wall"))
+            sratio = "%.3f" % (size / med(md, "bytes"))
+        if tool == "vmemtrim" and lim:
+            xl = "%.2f" % (wall / med(lim, "wall"))
+        lines.append("| %s | %d | %s | %s | %s | %d | %.2f | %.2f | %.1f | "
+                     "%s | %s | %s | %s | %s |" % (
+                         inp, ram, {"l": "lzo", "c": "zlib"}[codec],
+                         "yes" if e == "e" else "no", tool, th, wall,
+                         med(rows_, "cpu"), med(rows_, "rss") / 1024,
+                         "%d" % size if tool != "limit" else "(%d)" % size,
+                         "%d" % med(rows_, "vmemmap") if tool != "limit"
+                         else "", ratio, sratio, xl))
+    lines += ["", "## Targets (issue: benchmarks)", ""]
+
+    def get(inp, codec, e, tool, th=1, key="wall"):
+        for k, r in g.items():
+            if k[0] == inp and k[2:] == (codec, e, tool, th):
+                return med(r, key)
+        return float("nan")
+
+    def line(name, ok, text):
+        lines.append("- %s: **%s** (%s)" % (name, "met" if ok else "missed",
+                                             text))
+    w = get("idle-256g", "l", "e", "vmemtrim")
+    m = get("idle-256g", "l", "e", "makedumpfile")
+    line("256 GiB idle `-l -d 31 -e` wall time at most 0.5x makedumpfile's",
+         w <= 0.5 * m, "%.2f s against %.2f s: %.2fx" % (w, m, w / m))
+    b = get("idle-256g", "l", "e", "vmemtrim", key="bytes")
+    mb = get("idle-256g", "l", "e", "makedumpfile", key="bytes")
+    line("its output no larger than makedumpfile's", b <= mb,
+         "%.0f against %.0f bytes" % (b, mb))
+    rss = get("idle-256g", "l", "e", "vmemtrim", key="rss") / 1024
+    line("its peak RSS under 64 MiB", rss < 64, "%.1f MiB" % rss)
+    t1 = get("busy-16g", "c", "e", "vmemtrim", 1)
+    t2 = get("busy-16g", "c", "e", "vmemtrim", 2)
+    line("busy zlib: 2 threads at least 1.7x faster than 1", t1 / t2 >= 1.7,
+         "16 GiB busy: %.2f s on 1 thread, %.2f s on 2: %.2fx" %
+         (t1, t2, t1 / t2))
+    w64 = get("idle-64g", "l", "e", "vmemtrim")
+    lin = w / w64
+    line("wall time linear in RAM: 256 GiB over 64 GiB within 4x +-15%",
+         3.4 <= lin <= 4.6, "%.2f s / %.2f s = %.2fx" % (w, w64, lin))
+    worst = 0
+    for k in g:
+        if k[4] == "vmemtrim":
+            lim = g.get(k[:4] + ("limit", k[5]))
+            if lim:
+                worst = max(worst, med(g[k], "wall") / med(lim, "wall"))
+    line("vmemtrim within 1.3x of the limit row (worst configuration)",
+         worst <= 1.3, "worst %.2fx" % worst)
+    open(argv[2], "w").write("\n".join(lines) + "\n")
+    svg(g, argv[3])
+    print("\n".join(lines[-8:]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
