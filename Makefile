@@ -4,6 +4,7 @@
 #   make demo        install what is missing, build, run the demo
 #   make check       install what is missing, build, run every test
 #   make check TESTS="mkvmcore kernel"   only tests whose path has a pattern
+#   make check-faults [FAULT_POINTS=50]   the I/O fault tests, more points
 #   make kernel-fixture [VARIANTS="2g hvo"]   capture real-kernel vmcores
 #   make lint        clang-format --dry-run and cppcheck
 #   make install     PREFIX=/usr/local DESTDIR= CRASH_EXTDIR=
@@ -137,6 +138,16 @@ $(TOOL_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIBFILTER) $(LIBVMEMTRIM
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lpthread
 
+# The LD_PRELOAD fault injector of tests/faults/test-faults.sh.
+FAULTSHIM := $(BUILD)/tests/faults/libfaultshim.so
+
+$(FAULTSHIM): tests/faults/shim.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE $(CFLAGS) \
+		-fPIC -shared -o $@ $< -ldl -lpthread
+
+test-programs: $(FAULTSHIM)
+
 # --- fuzzing (clang libFuzzer) --------------------------------------------------
 #
 # fuzz/fuzz_*.c: one harness each. `make fuzz` builds them and runs each for
@@ -197,6 +208,12 @@ check:
 	$(MAKE) test-programs
 	tests/run-all.sh $(TESTS)
 
+# The I/O fault tests at 50 fault points each (make check runs them at 8).
+check-faults:
+	scripts/deps.sh
+	$(MAKE) test-programs
+	FAULT_POINTS=$${FAULT_POINTS:-50} tests/run-all.sh tests/faults/
+
 demo:
 	scripts/deps.sh
 	$(MAKE) all
@@ -229,6 +246,6 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all test-programs deps check demo kernel-fixture lint install clean \
-	fuzz fuzz-programs bench
+	check-faults fuzz fuzz-programs bench
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -29,6 +29,7 @@
 #define CHUNK_PFNS (1ULL << 15) /* struct pages read at once */
 #define READ_BYTES (1ULL << 20) /* page data read at once */
 #define SP_GROUP 1024ULL /* pfns of an order-10 free block */
+#define STORE_BYTES (32ULL << 20) /* pass 1's bitmaps kept up to this */
 
 struct ctx {
 	const struct vt_filter_opts *o;
@@ -45,6 +46,8 @@ struct ctx {
 	bool excluded[VT_CLASS_NR]; /* by the dump level */
 	uint8_t *classes; /* one per pfn of the block */
 	uint8_t *bm1, *src, *bm2, *keep; /* one bit per pfn of the block */
+	/* pass 1's bm2 and keep for every pfn, when small enough to keep */
+	uint8_t *store_bm2, *store_keep;
 	uint8_t *sp; /* struct pages of a chunk (+1) */
 	uint8_t *valid; /* one per pfn of the chunk (+1) */
 	uint8_t *data; /* page data */
@@ -311,6 +314,12 @@ static struct vt_error *compute_block(struct ctx *c, uint64_t a, uint64_t n,
 	err = block_presence(c, a, n, &any_ram);
 	if (err)
 		return err;
+	if (!count && c->store_bm2) {
+		/* pass 1 kept what it decided: no struct page read again */
+		memcpy(c->bm2, c->store_bm2 + a / 8, (n + 7) / 8);
+		memcpy(c->keep, c->store_keep + a / 8, (n + 7) / 8);
+		return NULL;
+	}
 	memset(c->bm2, 0, (n + 7) / 8);
 	memset(c->keep, 0, (n + 7) / 8);
 	if (!any_ram) {
@@ -326,6 +335,10 @@ static struct vt_error *compute_block(struct ctx *c, uint64_t a, uint64_t n,
 	}
 	for (uint64_t i = 0; i < n; i += 8)
 		decide_byte(c, i, n - i < 8 ? n - i : 8, count);
+	if (count && c->store_bm2) {
+		memcpy(c->store_bm2 + a / 8, c->bm2, (n + 7) / 8);
+		memcpy(c->store_keep + a / 8, c->keep, (n + 7) / 8);
+	}
 	return NULL;
 }
 
@@ -378,11 +391,66 @@ static uint64_t drop_vmemmap(struct ctx *c, uint64_t a, uint64_t n)
 	return removed;
 }
 
+/*
+ * Count @pfn, whose data could not be read (@err says why), and list it in
+ * the report's runs: it joins a run it touches, else starts one while there
+ * is room. Pass 2 and pass 3 each go up in pfn order, so the run last
+ * touched is looked at first.
+ */
+static void note_unreadable(struct vt_filter_report *r, uint64_t pfn,
+			    const struct vt_error *err)
+{
+	const char *why = strrchr(err->message, ':');
+	struct vt_pfn_run *u;
+
+	r->unreadable++;
+	for (unsigned int i = r->unreadable_runs; i-- > 0;) {
+		u = &r->unreadable_run[i];
+		if (pfn + 1 >= u->first && pfn <= u->last + 1) {
+			u->first = pfn < u->first ? pfn : u->first;
+			u->last = pfn > u->last ? pfn : u->last;
+			return;
+		}
+	}
+	if (r->unreadable_runs == VT_FILTER_UNREADABLE_RUNS)
+		return;
+	u = &r->unreadable_run[r->unreadable_runs++];
+	u->first = u->last = pfn;
+	if (err->code == VT_ERR_NODATA)
+		why = "no data in the input";
+	else
+		why = why && why[1] == ' ' ? why + 2 : err->message;
+	snprintf(u->why, sizeof(u->why), "%s", why);
+}
+
+/* Sort the report's runs by pfn and merge those that touch. */
+static void merge_unreadable_runs(struct vt_filter_report *r)
+{
+	struct vt_pfn_run *u = r->unreadable_run, t;
+	unsigned int n = 0;
+
+	for (unsigned int i = 1; i < r->unreadable_runs; i++) {
+		for (unsigned int j = i; j && u[j].first < u[j - 1].first;
+		     j--) {
+			t = u[j];
+			u[j] = u[j - 1];
+			u[j - 1] = t;
+		}
+	}
+	for (unsigned int i = 0; i < r->unreadable_runs; i++) {
+		if (n && u[i].first <= u[n - 1].last + 1) {
+			if (u[i].last > u[n - 1].last)
+				u[n - 1].last = u[i].last;
+			continue;
+		}
+		u[n++] = u[i];
+	}
+	r->unreadable_runs = n;
+}
+
 static struct vt_error *write_page(struct ctx *c, uint64_t pfn,
 				   const void *data)
 {
-	if (!data)
-		c->r->unreadable++;
 	return vt_writer_page(c->w, pfn, data);
 }
 
@@ -400,12 +468,17 @@ static struct vt_error *write_run(struct ctx *c, uint64_t pfn, uint64_t n)
 			/* page by page, leaving out the ones that fail */
 			vt_error_free(err);
 			for (uint64_t i = 0; i < m; i++) {
+				bool ok;
+
 				err = vt_dump_read_page(c->dump, pfn + i,
 							c->data);
-				if (err)
+				ok = !err;
+				if (err) {
+					note_unreadable(c->r, pfn + i, err);
 					vt_error_free(err);
+				}
 				err = write_page(c, pfn + i,
-						 err ? NULL : c->data);
+						 ok ? c->data : NULL);
 				if (err)
 					return err;
 			}
@@ -752,6 +825,16 @@ static struct vt_error *alloc_buffers(struct ctx *c)
 	if (!c->classes || !c->bm1 || !c->src || !c->bm2 || !c->keep ||
 	    !c->sp || !c->valid || !c->data)
 		return vt_error_new(VT_ERR_NOMEM, "out of memory");
+	/* up to 512 GiB of RAM: 2 bits a pfn spare the second read */
+	if (2 * ((c->max_pfn + 7) / 8) <= STORE_BYTES) {
+		c->store_bm2 = malloc((c->max_pfn + 7) / 8);
+		c->store_keep = malloc((c->max_pfn + 7) / 8);
+		if (!c->store_bm2 || !c->store_keep) {
+			free(c->store_bm2);
+			free(c->store_keep);
+			c->store_bm2 = c->store_keep = NULL;
+		}
+	}
 	return NULL;
 }
 
@@ -762,6 +845,8 @@ static void teardown(struct ctx *c)
 	vt_x86_64_free(c->x);
 	vt_dump_close(c->dump);
 	free(c->classes);
+	free(c->store_bm2);
+	free(c->store_keep);
 	free(c->bm1);
 	free(c->src);
 	free(c->bm2);
@@ -819,8 +904,17 @@ static struct vt_error *run(struct ctx *c)
 	err = vt_writer_open(&wo, &h, &c->w);
 	if (!err)
 		err = vt_writer_begin_pages(c->w, dumped);
-	if (!err)
+	if (err && err->code == VT_ERR_IO && c->w) {
+		/*
+		 * The disk filled up before the first page: pass 2 still
+		 * writes the bitmaps (their area is allocated), so the
+		 * INCOMPLETE dump left has them, not zeros.
+		 */
+		vt_error_free(pass2(c));
+		c->write_failed = true;
+	} else if (!err) {
 		err = pass2(c);
+	}
 	if (!c->w)
 		return err;
 	c->r->dumped = dumped;
@@ -855,6 +949,7 @@ struct vt_error *vt_filter_run(const struct vt_filter_opts *o,
 
 	memset(r, 0, sizeof(*r));
 	err = run(&c);
+	merge_unreadable_runs(r);
 	r->seconds = now() - t0;
 	teardown(&c);
 	return err;

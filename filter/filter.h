@@ -30,6 +30,15 @@ struct vt_filter_opts {
 	void *progress_arg;
 };
 
+/* At most this many runs of unreadable pfns are listed in the report. */
+#define VT_FILTER_UNREADABLE_RUNS 20
+
+/* Pfns [first, last] whose data could not be read, and why (first one). */
+struct vt_pfn_run {
+	uint64_t first, last;
+	char why[64];
+};
+
 struct vt_filter_report {
 	uint64_t max_pfn; /* total pages */
 	uint64_t ram; /* pfns in RAM (1st bitmap) */
@@ -41,6 +50,10 @@ struct vt_filter_report {
 	uint64_t vmemmap_excluded; /* of those, left out by -e */
 	uint64_t dumped; /* pfns set in the 2nd bitmap */
 	uint64_t unreadable; /* dumped pfns whose data could not be read */
+	/* the first runs of those, in pfn order, adjacent runs merged; the
+	   pages of the runs past the array are only in unreadable */
+	struct vt_pfn_run unreadable_run[VT_FILTER_UNREADABLE_RUNS];
+	unsigned int unreadable_runs; /* entries used */
 	uint64_t warnings; /* implausible struct pages (kept) */
 	uint64_t bytes; /* size of the dump written */
 	uint32_t status; /* header status bits written */

@@ -301,6 +301,7 @@ static void print_report(const struct cli *c, const struct vt_filter_report *r)
 	printf("Unclassified pages (dumped) : %llu\n",
 	       (unsigned long long)r->excluded[VT_CLASS_UNKNOWN] +
 		       r->by_class[VT_CLASS_UNKNOWN]);
+	printf("Unreadable pages : %llu\n", (unsigned long long)r->unreadable);
 	printf("Classification  : kernel %s\n", r->era ? r->era : "?");
 	if (c->f.exclude_vmemmap)
 		printf("Excluded %llu unused vmemmap pages (of %llu holding "
@@ -310,6 +311,45 @@ static void print_report(const struct cli *c, const struct vt_filter_report *r)
 	printf("Write bytes     : %llu\n", (unsigned long long)r->bytes);
 	printf("Time            : %.2f s\n", r->seconds);
 	printf("\n");
+}
+
+/*
+ * One warning line per run of pfns whose data could not be read (at most
+ * VT_FILTER_UNREADABLE_RUNS), one for the pages past those, one in all.
+ */
+static void print_unreadable(const struct cli *c,
+			     const struct vt_filter_report *r)
+{
+	const char *out = c->dumpfile ? c->dumpfile : "standard output";
+	uint64_t listed = 0;
+
+	for (unsigned int i = 0; i < r->unreadable_runs; i++) {
+		const struct vt_pfn_run *u = &r->unreadable_run[i];
+
+		listed += u->last - u->first + 1;
+		if (u->first == u->last)
+			fprintf(stderr,
+				"vmemtrim: warning: %s: pfn 0x%llx could not "
+				"be read (%s); left out of %s\n",
+				c->f.input, (unsigned long long)u->first,
+				u->why, out);
+		else
+			fprintf(stderr,
+				"vmemtrim: warning: %s: pfns 0x%llx-0x%llx "
+				"could not be read (%s); left out of %s\n",
+				c->f.input, (unsigned long long)u->first,
+				(unsigned long long)u->last, u->why, out);
+	}
+	if (listed < r->unreadable)
+		fprintf(stderr,
+			"vmemtrim: warning: %s: %llu more pages could not be "
+			"read; left out of %s\n",
+			c->f.input,
+			(unsigned long long)(r->unreadable - listed), out);
+	fprintf(stderr,
+		"vmemtrim: warning: %llu pages could not be read and are "
+		"missing from %s (marked incomplete)\n",
+		(unsigned long long)r->unreadable, out);
 }
 
 static int reassemble(struct cli *c)
@@ -352,6 +392,8 @@ int main(int argc, char **argv)
 		r.bytes = (uint64_t)st.st_size;
 	if ((c.message_level & ML_REPORT) && (!err || r.max_pfn))
 		print_report(&c, &r);
+	if (r.unreadable && (c.message_level & ML_ERROR))
+		print_unreadable(&c, &r);
 	if (err) {
 		bool nospace = strstr(err->message, strerror(ENOSPC)) != NULL;
 
@@ -360,12 +402,6 @@ int main(int argc, char **argv)
 		vt_error_free(err);
 		return nospace ? EXIT_NOSPACE : EXIT_FAILED;
 	}
-	if (r.unreadable && (c.message_level & ML_ERROR))
-		fprintf(stderr,
-			"vmemtrim: warning: %llu pages could not be read and "
-			"are missing from %s (marked incomplete)\n",
-			(unsigned long long)r.unreadable,
-			c.dumpfile ? c.dumpfile : "the stream");
 	if (r.warnings && (c.message_level & ML_ERROR))
 		fprintf(stderr,
 			"vmemtrim: warning: %llu implausible struct pages; "

@@ -356,12 +356,16 @@ struct vt_error *vt_dump_read_paddr(struct vt_dump *d, uint64_t paddr,
 	/* one read for a whole span the file stores contiguously */
 	if (f && f->ops->read_span &&
 	    (paddr + len + ps - 1) / ps <= f->part.end_pfn) {
-		bool done;
+		bool done = false;
 		struct vt_error *err =
 			f->ops->read_span(f, paddr, buf, len, &done);
 
-		if (err || done)
+		/* cppcheck takes err for a pointer into done: it is not */
+		if (err)
+			// cppcheck-suppress returnDanglingLifetime
 			return err;
+		if (done)
+			return NULL;
 	}
 	while (len) {
 		uint64_t pfn = paddr / ps, off = paddr % ps;
