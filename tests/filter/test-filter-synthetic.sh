@@ -141,6 +141,19 @@ if gen mixed --ram 2G --profile mixed --seed 9 --hvo 2; then
 		tap_fail "-F writes a stream" "$(cat "$tmp/stream.err")"
 	fi
 
+	# --- -i VMCOREINFO from a file ----------------------------------
+	/usr/bin/python3 tests/lib/elfnotes.py --vmcoreinfo "$m" >"$tmp/vi"
+	o=$tmp/vi-dump
+	if vt "-i VMCOREINFO" "$o" -l -d 31 -e -i "$tmp/vi" "$m" "$o"; then
+		tap_check "-i VMCOREINFO: bitmaps are the truth's" \
+			"$PY" "$TRUTH" bitmap "$o" "$m.truth" 31 --exact
+	fi
+	printf 'OSRELEASE=6.1.0\nPAGESIZE=4096\n' >"$tmp/vi-bad"
+	"$VT" -l -d 31 -i "$tmp/vi-bad" "$m" "$tmp/vi-bad-dump" \
+		>/dev/null 2>"$tmp/vi-bad.err"
+	tap_eq "-i with a VMCOREINFO lacking SIZE(page) exits 1, one line" \
+		"1 1" "$? $(wc -l <"$tmp/vi-bad.err")"
+
 	# --- refiltering a kdump-compressed dump ------------------------
 	o=$tmp/refilter
 	if vt "refilter" "$o" -l -d 31 "$tmp/codec-z" "$o"; then
