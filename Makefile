@@ -8,6 +8,7 @@
 #   make kernel-fixture [VARIANTS="2g hvo"]   capture real-kernel vmcores
 #   make lint        clang-format --dry-run and cppcheck
 #   make install     PREFIX=/usr/local DESTDIR= CRASH_EXTDIR=
+#   make static      build/vmemtrim-static, for a capture initramfs (docs/kdump.md)
 #   make clean
 
 BUILD ?= build
@@ -57,6 +58,7 @@ VMEMTRIM := $(BUILD)/vmemtrim
 PROGRAMS := $(INSPECT) $(VMEMTRIM)
 MAN1 := $(wildcard docs/*.1)
 MAN8 := $(wildcard docs/*.8)
+DOCS := docs/kdump.md docs/vmemtrim-crash.md
 
 # --- test bed ---------------------------------------------------------------
 
@@ -109,6 +111,19 @@ $(FILTER_OBJ) $(FILTER_SAN_OBJ) $(BUILD)/obj/filter/main.o: CPPFLAGS += -Ifilter
 
 $(VMEMTRIM): $(BUILD)/obj/filter/main.o $(LIBFILTER) $(LIBVMEMTRIM)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lpthread
+
+# --- make static: vmemtrim for a kdump capture initramfs ----------------------
+#
+# One self-contained binary (no loader, no libraries to copy): the static
+# archives of zlib1g-dev, liblzo2-dev, libzstd-dev and libsnappy-dev, which
+# is C++ and so also needs libstdc++ and libm.
+
+VMEMTRIM_STATIC := $(BUILD)/vmemtrim-static
+
+$(VMEMTRIM_STATIC): $(BUILD)/obj/filter/main.o $(LIBFILTER) $(LIBVMEMTRIM)
+	$(CC) $(CFLAGS) -static -o $@ $^ $(LIBS) -lstdc++ -lm -lpthread
+
+static: $(VMEMTRIM_STATIC)
 
 # --- unit tests (cmocka, ASan+UBSan) and test tools -------------------------
 #
@@ -241,11 +256,15 @@ install: all
 	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8)
 	install -d $(DESTDIR)$(CRASH_EXTDIR)
 	install -m 644 $(EXTENSION) $(DESTDIR)$(CRASH_EXTDIR)
+	install -d $(DESTDIR)$(PREFIX)/share/doc/vmemtrim
+	install -m 644 $(DOCS) $(DESTDIR)$(PREFIX)/share/doc/vmemtrim
 
 clean:
 	rm -rf $(BUILD)
 
 .PHONY: all test-programs deps check demo kernel-fixture lint install clean \
-	check-faults fuzz fuzz-programs bench
+	check-faults \
+	static \
+	fuzz fuzz-programs bench
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -497,7 +497,9 @@ static struct vt_error *close_dump(struct vt_writer *w, bool incomplete)
 	if (incomplete)
 		status |= DUMP_DH_COMPRESSED_INCOMPLETE;
 	put_le32(w->hdr + KDUMP_HDR_STATUS, status);
-	e = out_put(w, 0, w->hdr, sizeof(w->hdr), &done);
+	e = w->opts.flattened && !incomplete ?
+		    0 :
+		    out_put(w, 0, w->hdr, sizeof(w->hdr), &done);
 	if (!e && w->opts.flattened && w->flat_end < size) {
 		/* the logical file ends where the regular one would */
 		static const uint8_t zero;
@@ -1000,8 +1002,16 @@ static void build_header(struct vt_writer *w, const struct vt_writer_header *h)
 		put_uts(p + KDUMP_HDR_UTSNAME + i * KDUMP_UTS_FIELD_LEN,
 			uts[i]);
 	put_le64(p + KDUMP_HDR_TIMESTAMP, (uint64_t)h->crash_time);
+	/*
+	 * A regular file says INCOMPLETE until its final header is written.
+	 * A flattened stream cannot be rewritten in place and readers such
+	 * as crash take its first header record: it gets the final status
+	 * now, and a second record with INCOMPLETE only if the dump stops.
+	 */
 	put_le32(p + KDUMP_HDR_STATUS,
-		 w->status | DUMP_DH_COMPRESSED_INCOMPLETE);
+		 w->status |
+			 (w->opts.flattened ? 0 :
+					      DUMP_DH_COMPRESSED_INCOMPLETE));
 	put_le32(p + KDUMP_HDR_BLOCK_SIZE, w->bs);
 	put_le32(p + KDUMP_HDR_SUB_HDR_SIZE, w->sub_blocks);
 	put_le32(p + KDUMP_HDR_BITMAP_BLOCKS, (uint32_t)blocks);

@@ -10,9 +10,15 @@
 #        CAPTURE_CMD: shell command run in the capture kernel that writes a
 #          dump to stdout (default: mmap copy of /proc/vmcore),
 #        CAPTURE_FILES: "HOSTPATH[:GUESTPATH] ..." extra files for the
-#          capture initramfs (e.g. a static vmemtrim binary).
+#          capture initramfs (e.g. a static vmemtrim binary),
+#        CAPTURE_NAME: name of a CAPTURE_CMD result (default capture), so
+#          several capture setups of one variant are cached side by side,
+#        CAPTURE_DISK: size (e.g. 1G) of an extra disk for CAPTURE_CMD: an
+#          empty ext4 filesystem, /dev/vdc in the capture kernel, kept.
 # Stdout: one "NAME PATH" per line (vmlinux, vmcore-VARIANT, or
-#         capture-VARIANT when CAPTURE_CMD is set). Everything else: stderr.
+#         capture-VARIANT when CAPTURE_CMD is set, and capture-VARIANT-disk
+#         with CAPTURE_DISK; "capture" is CAPTURE_NAME). Everything else:
+#         stderr.
 # Details: docs/real-kernel-fixture.md.
 set -euo pipefail
 
@@ -23,6 +29,8 @@ ACCEL=${FIXTURE_ACCEL:-auto}
 SCALE=${FIXTURE_TIMEOUT_SCALE:-1}
 CAPTURE_CMD=${CAPTURE_CMD:-}
 CAPTURE_FILES=${CAPTURE_FILES:-}
+CAPTURE_NAME=${CAPTURE_NAME:-capture}
+CAPTURE_DISK=${CAPTURE_DISK:-}
 # Bump when host-side logic changes what a captured dump looks like.
 FIXTURE_FORMAT=1
 META=linux-image-cloud-amd64
@@ -104,6 +112,13 @@ for v in "${WANT[@]}"; do
 	[ -n "${V_MEM[$v]:-}" ] ||
 		fail setup "unknown variant '$v' (known: ${ALL[*]})"
 done
+[[ "$CAPTURE_NAME" =~ ^[a-z][a-z0-9]*$ ]] && [ "$CAPTURE_NAME" != vmcore ] ||
+	fail setup "CAPTURE_NAME '$CAPTURE_NAME': give lower-case letters and digits, not vmcore"
+if [ -n "$CAPTURE_DISK" ]; then
+	[ -n "$CAPTURE_CMD" ] || fail setup "CAPTURE_DISK needs CAPTURE_CMD"
+	numfmt --from=iec "$CAPTURE_DISK" >/dev/null 2>&1 ||
+		fail setup "CAPTURE_DISK '$CAPTURE_DISK': give a size such as 1G"
+fi
 
 # ----------------------------------------------------------------- download
 # Resolve the kernel from the meta packages; an empty package list (no
@@ -256,6 +271,7 @@ if [ -n "$CAPTURE_CMD" ] || [ -n "$CAPTURE_FILES" ]; then
 		[ -f "$f" ] || fail initramfs "CAPTURE_FILES: no file $f"
 		CAPTURE_ID="$CAPTURE_ID $spec $(sha256sum <"$f" | cut -c1-64)"
 	done
+	[ -z "$CAPTURE_DISK" ] || CAPTURE_ID="$CAPTURE_ID disk=$CAPTURE_DISK"
 fi
 INPUTS_ID=$(hash_files "$HERE"/guest/*.sh "$HERE/vmcopy.c" "$HERE/memmix.c")
 variant_key() {
@@ -264,13 +280,14 @@ variant_key() {
 		"busybox=$BB_VER" "kexec=$KEXEC_VER" "capture=$CAPTURE_ID" |
 		sha256sum | cut -c1-16
 }
-out_name() { [ "$CAPTURE_ID" = default ] && echo "vmcore-$1" || echo "capture-$1"; }
+out_name() { [ "$CAPTURE_ID" = default ] && echo "vmcore-$1" || echo "$CAPTURE_NAME-$1"; }
 vdir() { echo "$KDIR/dumps/$(out_name "$1")-$(variant_key "$1")"; }
 
 TODO=()
 for v in "${WANT[@]}"; do
 	d=$(vdir "$v")
-	if [ -f "$d/ok" ] && [ -f "$d/dump" ]; then
+	if [ -f "$d/ok" ] && [ -f "$d/dump" ] &&
+		{ [ -z "$CAPTURE_DISK" ] || [ -f "$d/disk.img" ]; }; then
 		log "$v: cached ($d)"
 	else
 		TODO+=("$v")
@@ -523,6 +540,13 @@ capture_variant() {
 	: >"$VTIMINGS"
 	size=$(( $(numfmt --from=iec "${V_MEM[$v]}") / 1048576 + 64 ))
 	truncate -s "${size}M" "$tmp/out.img"
+	local disk=()
+	if [ -n "$CAPTURE_DISK" ]; then
+		truncate -s "$CAPTURE_DISK" "$tmp/disk.img" &&
+			mke2fs -q -F -t ext4 -L capture-disk "$tmp/disk.img" >&2 ||
+			fail capture "($v) mke2fs of the capture disk"
+		disk=(-drive "file=$tmp/disk.img,if=virtio,format=raw,cache=unsafe")
+	fi
 	append="console=ttyS0 crashkernel=256M panic=5 ${V_APPEND[$v]}"
 	append="$append fixture.anon=${V_ANON[$v]} fixture.tmpfs=${V_TMPFS[$v]}"
 	append="$append fixture.files=${V_FILES[$v]} fixture.hugepages=${V_HP[$v]}"
@@ -552,7 +576,8 @@ capture_variant() {
 		-m "${V_MEM[$v]}" -kernel "$VMLINUZ" -initrd "$WORK/first.cpio.gz" \
 		-append "$append" \
 		-drive "file=$KDIR/data.img,if=virtio,format=raw,snapshot=on" \
-		-drive "file=$tmp/out.img,if=virtio,format=raw,cache=unsafe" || st=$?
+		-drive "file=$tmp/out.img,if=virtio,format=raw,cache=unsafe" \
+		"${disk[@]}" || st=$?
 	local total
 	total=$(elapsed "$t" "$(now)")
 	marker_timings "$v" "$marks" "$total"
@@ -613,5 +638,6 @@ for v in "${WANT[@]}"; do
 	d=$(vdir "$v")
 	[ -f "$d/ok" ] || fail capture "($v) no dump after the run"
 	echo "$(out_name "$v") $d/dump"
+	[ -z "$CAPTURE_DISK" ] || echo "$(out_name "$v")-disk $d/disk.img"
 done
 timing kernel fixture-total "$(elapsed "$T0" "$(now)")"
