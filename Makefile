@@ -112,6 +112,17 @@ $(FILTER_OBJ) $(FILTER_SAN_OBJ) $(BUILD)/obj/filter/main.o: CPPFLAGS += -Ifilter
 $(VMEMTRIM): $(BUILD)/obj/filter/main.o $(LIBFILTER) $(LIBVMEMTRIM)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lpthread
 
+# vmemtrim and vmemtrim-inspect with ASan+UBSan, for the sanitizer tests.
+$(BUILD)/vmemtrim-san: $(BUILD)/san/filter/main.o $(LIBFILTER_SAN) \
+		$(LIBVMEMTRIM_SAN)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lpthread
+
+$(BUILD)/vmemtrim-inspect-san: $(BUILD)/san/reader/vmemtrim-inspect.o \
+		$(LIBVMEMTRIM_SAN)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/san/filter/main.o: CPPFLAGS += -Ifilter -Ireader
+
 # --- make static: vmemtrim for a kdump capture initramfs ----------------------
 #
 # One self-contained binary (no loader, no libraries to copy): the static
@@ -161,7 +172,7 @@ $(FAULTSHIM): tests/faults/shim.c
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE $(CFLAGS) \
 		-fPIC -shared -o $@ $< -ldl -lpthread
 
-test-programs: $(FAULTSHIM)
+test-programs: $(FAULTSHIM) $(BUILD)/vmemtrim-san $(BUILD)/vmemtrim-inspect-san
 
 # --- fuzzing (clang libFuzzer) --------------------------------------------------
 #
