@@ -185,9 +185,11 @@ FUZZ_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-D_FILE_OFFSET_BITS=64 -Iinclude -Ireader -g -O1 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-$(FUZZ_BIN): $(BUILD)/fuzz/%: fuzz/%.c $(READER_SRC) $(wildcard reader/*.h include/vmemtrim/*.h)
+$(FUZZ_BIN): $(BUILD)/fuzz/%: fuzz/%.c $(READER_SRC) $(FILTER_SRC) \
+		$(wildcard reader/*.h filter/*.h include/vmemtrim/*.h)
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(READER_SRC) $(LIBS)
+	clang $(FUZZ_CFLAGS) -Ifilter -o $@ $< $(READER_SRC) $(FILTER_SRC) \
+		$(LIBS) -lpthread
 
 fuzz-programs: $(FUZZ_BIN)
 
