@@ -43,6 +43,9 @@
  */
 #define DEFAULT_FREE_AREA_LENGTH 11
 
+/* The largest folio on x86_64: a 1 GiB HugeTLB page (PUD_ORDER). */
+#define MAX_COMPOUND_ORDER 18
+
 /* 6.12+ page types (enum pagetype), used when a key is absent. */
 #define PGTY_BUDDY 0xf0
 #define PGTY_OFFLINE 0xf1
@@ -177,6 +180,9 @@ struct vt_classifier {
 	bool has_dtor;
 	uint8_t hugetlb_dtor;
 	unsigned int free_area_length;
+	/* vt_classifier_set_layout(): 0 when not known */
+	uint64_t vmemmap_base; /* struct page of pfn 0 */
+	uint64_t kernel_floor; /* lowest kernel virtual address */
 };
 
 /* What one struct page decides: a class for 1 << order pfns. */
@@ -539,6 +545,14 @@ struct vt_error *vt_classifier_set_free_area_length(struct vt_classifier *c,
 	return NULL;
 }
 
+void vt_classifier_set_layout(struct vt_classifier *c, uint64_t vmemmap_base,
+			      int levels)
+{
+	c->vmemmap_base = vmemmap_base;
+	c->kernel_floor =
+		levels == 5 ? 0xff00000000000000ULL : 0xffff800000000000ULL;
+}
+
 void vt_classifier_free(struct vt_classifier *c)
 {
 	free(c);
@@ -553,6 +567,7 @@ void vt_classify_reset(struct vt_classify_state *st)
 {
 	st->carry_end = 0;
 	st->carry_class = VT_CLASS_KEEP;
+	st->head_unknown = true;
 }
 
 /* The dump is of an x86_64 kernel: struct page words are little-endian. */
@@ -599,24 +614,47 @@ static bool is_cache(const struct vt_classifier *c, uint64_t flags)
 	       (!c->swapbacked_known || (flags & c->pg_swapbacked));
 }
 
-/* The order of the compound page headed at @pfn; 0 when implausible. */
-static unsigned int compound_order(const struct vt_classifier *c,
-				   struct vt_classify_state *st, uint64_t pfn,
-				   const uint8_t *p1)
+/*
+ * The order of the compound page headed at @pfn (0 without page[1]), or -1
+ * when page[1] contradicts a compound head: its order is above
+ * MAX_COMPOUND_ORDER or misaligned, or (layout known) it is not a tail
+ * pointing back at @pfn's struct page.
+ */
+static int compound_order(const struct vt_classifier *c, uint64_t pfn,
+			  const uint8_t *p1)
 {
 	unsigned int order;
 
 	if (!p1)
 		return 0;
+	if (c->has_head_ptr && c->vmemmap_base &&
+	    get64(p1, c->off_head) !=
+		    ((c->vmemmap_base + pfn * c->size_page) | 1))
+		return -1;
 	if (c->era->order == ORDER_FLAGS_BYTE)
 		order = (unsigned int)(get64(p1, c->off_flags) & 0xff);
 	else
 		order = p1[c->off_order];
-	if (order >= 64 || (pfn & ((1ULL << order) - 1))) {
-		st->warnings++;
-		return 0;
-	}
-	return order;
+	if (order > MAX_COMPOUND_ORDER || (pfn & ((1ULL << order) - 1)))
+		return -1;
+	return (int)order;
+}
+
+/*
+ * page->mapping of a page that would be excluded: NULL, or a kernel pointer
+ * (address_space, anon_vma | 1, KSM node | 3), 8-byte aligned. Anything
+ * else is not a struct page the kernel wrote. Layout unknown: anything.
+ */
+static bool mapping_plausible(const struct vt_classifier *c, uint64_t mapping,
+			      bool anon)
+{
+	uint64_t ptr = mapping & ~3ULL;
+
+	if (!c->kernel_floor)
+		return true;
+	if (!mapping)
+		return !anon;
+	return ptr >= c->kernel_floor && !(ptr & 7);
 }
 
 static bool is_hugetlb(const struct vt_classifier *c, uint32_t word, bool head,
@@ -663,15 +701,32 @@ static struct verdict decide(const struct vt_classifier *c,
 	bool anon = (mapping & 1) && !slab;
 	struct verdict v = { VT_CLASS_KEEP, 0 };
 
-	/* A tail whose head was not seen: its head decides, we cannot. */
+	int order;
+
+	/*
+	 * A tail whose head was not seen: its head decides, we cannot. After
+	 * a head we judged, every tail is carried, so this one is implausible
+	 * (unless the head before it was rejected or unreadable).
+	 */
 	if (c->has_head_ptr && (get64(p, c->off_head) & 1)) {
+		if (!st->head_unknown)
+			st->warnings++;
 		v.cls = VT_CLASS_UNKNOWN;
 		return v;
 	}
+	st->head_unknown = false;
 	if (!slab && marker_hit(c, &c->buddy, word))
 		return buddy_verdict(c, st, pfn, p);
-	if (head)
-		v.order = compound_order(c, st, pfn, p1);
+	if (head) {
+		order = compound_order(c, pfn, p1);
+		if (order < 0) {
+			st->warnings++;
+			st->head_unknown = true;
+			v.cls = VT_CLASS_UNKNOWN;
+			return v;
+		}
+		v.order = (unsigned int)order;
+	}
 	if (marker_hit(c, &c->unaccepted, word))
 		v.cls = VT_CLASS_UNACCEPTED;
 	else if (is_cache(c, flags) && !anon)
@@ -683,6 +738,12 @@ static struct verdict decide(const struct vt_classifier *c,
 		v.cls = VT_CLASS_HWPOISON;
 	else if (!slab && marker_hit(c, &c->offline, word))
 		v.cls = VT_CLASS_OFFLINE;
+	if ((v.cls == VT_CLASS_CACHE || v.cls == VT_CLASS_CACHE_PRIVATE ||
+	     v.cls == VT_CLASS_USER || v.cls == VT_CLASS_HWPOISON) &&
+	    !mapping_plausible(c, mapping, anon)) {
+		st->warnings++;
+		v.cls = VT_CLASS_UNKNOWN;
+	}
 	return v;
 }
 

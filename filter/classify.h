@@ -70,6 +70,17 @@ struct vt_error *vt_classifier_set_free_area_length(struct vt_classifier *c,
 						    int64_t length);
 
 /*
+ * Where struct pages live and which addresses are the kernel's: with them
+ * a compound head counts only when page[1] is its tail (compound_head ==
+ * its own struct page | 1), and a page that would be excluded as cache,
+ * user or hwpoison only when page->mapping is NULL or a kernel pointer;
+ * others are implausible, VT_CLASS_UNKNOWN, counted in warnings. @levels:
+ * 4 or 5 (paging levels, for the lowest kernel address).
+ */
+void vt_classifier_set_layout(struct vt_classifier *c, uint64_t vmemmap_base,
+			      int levels);
+
+/*
  * Carried state between calls; zero it to start. vt_classify_reset() drops
  * the carried decision but keeps the warning count.
  */
@@ -77,6 +88,8 @@ struct vt_classify_state {
 	uint64_t carry_end; /* pfns below this follow carry_class */
 	uint8_t carry_class;
 	uint64_t warnings; /* implausible struct pages seen (bad orders...) */
+	/* a tail here would be of a head we could not judge: no warning */
+	bool head_unknown;
 };
 void vt_classify_reset(struct vt_classify_state *st);
 
@@ -88,7 +101,9 @@ void vt_classify_reset(struct vt_classify_state *st);
  * as 0 (the head itself only). Writes one enum vt_page_class per pfn into
  * @cls. The caller marks pfns whose struct page it could not read as
  * VT_CLASS_UNKNOWN itself and calls vt_classify_reset() before the next
- * readable run, so no carried decision jumps over them.
+ * readable run, so no carried decision jumps over them. A tail page whose
+ * head was not seen is VT_CLASS_UNKNOWN; it counts as implausible unless
+ * it follows a rejected head or starts a run.
  */
 void vt_classify(const struct vt_classifier *c, struct vt_classify_state *st,
 		 uint64_t pfn, size_t n, const void *pages, size_t avail,

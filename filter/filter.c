@@ -10,6 +10,7 @@
  * the block buffers plus the -e bitmaps, whatever the size of RAM.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,11 @@ struct ctx {
 	bool write_failed; /* pass 2 stopped writing pages */
 	uint64_t next_index; /* descriptor of the next page written */
 	unsigned int passes; /* 2, or 3 when other classes are dumped */
+	/* no classification (r->blind says why): every RAM pfn UNKNOWN */
+	bool blind;
+	bool counting; /* pass 1: count pfns whose struct page is unreadable */
+	uint64_t block_a; /* first pfn of the block being computed */
+	uint64_t kt_pfn, kt_end; /* kernel text canary pfns [kt_pfn, kt_end) */
 	char *vmcoreinfo_text; /* -i */
 	void *notes; /* output notes when -i adds a VMCOREINFO note */
 };
@@ -72,6 +78,9 @@ static inline bool get_bit8(const uint8_t *bm, uint64_t i)
 {
 	return bm[i >> 3] >> (i & 7) & 1;
 }
+
+static void go_blind(struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static double now(void)
 {
@@ -158,6 +167,11 @@ static struct vt_error *classify_range(struct ctx *c, uint64_t chunk,
 		uint64_t j = i;
 
 		if (!c->valid[i]) {
+			/* a pfn of RAM with data: not a hole without memmap */
+			uint64_t bi = chunk + i - c->block_a;
+
+			if (c->counting && get_bit8(c->src, bi))
+				c->r->sp_unreadable++;
 			cls[i++] = VT_CLASS_UNKNOWN;
 			vt_classify_reset(&c->st);
 			continue;
@@ -311,6 +325,7 @@ static struct vt_error *compute_block(struct ctx *c, uint64_t a, uint64_t n,
 	struct vt_error *err;
 	bool any_ram;
 
+	c->block_a = a;
 	err = block_presence(c, a, n, &any_ram);
 	if (err)
 		return err;
@@ -326,7 +341,9 @@ static struct vt_error *compute_block(struct ctx *c, uint64_t a, uint64_t n,
 		vt_classify_reset(&c->st);
 		return NULL;
 	}
-	for (uint64_t s = 0; s < n; s += CHUNK_PFNS) {
+	if (c->blind)
+		memset(c->classes, VT_CLASS_UNKNOWN, n);
+	for (uint64_t s = 0; s < n && !c->blind; s += CHUNK_PFNS) {
 		uint64_t m = n - s < CHUNK_PFNS ? n - s : CHUNK_PFNS;
 
 		err = classify_chunk(c, a + s, m, c->classes + s);
@@ -344,10 +361,45 @@ static struct vt_error *compute_block(struct ctx *c, uint64_t a, uint64_t n,
 
 /* --- pass 1 --------------------------------------------------------------- */
 
-static struct vt_error *pass1(struct ctx *c, uint64_t *dumped)
+/*
+ * The first pages of the kernel text are kernel memory whatever else is
+ * corrupt: if their struct pages read as anything a dump level excludes,
+ * the struct pages are not what VMCOREINFO says (a wrong SIZE(page), PG_*
+ * number or offset) and no class can be trusted.
+ */
+static bool canary_broken(struct ctx *c, uint64_t a, uint64_t n)
+{
+	uint64_t lo = c->kt_pfn > a ? c->kt_pfn : a;
+	uint64_t hi = c->kt_end < a + n ? c->kt_end : a + n;
+
+	for (uint64_t p = lo; p < hi; p++) {
+		enum vt_page_class k = c->classes[p - a];
+
+		if (k != VT_CLASS_KEEP && k != VT_CLASS_UNKNOWN &&
+		    get_bit8(c->src, p - a)) {
+			go_blind(c,
+				 "the struct page of pfn %#llx (kernel text) "
+				 "reads as %s",
+				 (unsigned long long)p, vt_page_class_name(k));
+			return true;
+		}
+	}
+	return false;
+}
+
+static void reset_counts(struct vt_filter_report *r)
+{
+	memset(r->by_class, 0, sizeof(r->by_class));
+	memset(r->excluded, 0, sizeof(r->excluded));
+	r->absent = 0;
+	r->sp_unreadable = 0;
+}
+
+static struct vt_error *pass1_once(struct ctx *c, uint64_t *dumped)
 {
 	*dumped = 0;
 	c->passes = 2;
+	c->counting = true;
 	vt_classify_reset(&c->st);
 	for (uint64_t a = 0; a < c->max_pfn; a += BLOCK_PFNS) {
 		uint64_t n = c->max_pfn - a < BLOCK_PFNS ? c->max_pfn - a :
@@ -356,6 +408,8 @@ static struct vt_error *pass1(struct ctx *c, uint64_t *dumped)
 
 		if (err)
 			return err;
+		if (!c->blind && canary_broken(c, a, n))
+			return NULL;
 		for (uint64_t i = 0; i < (n + 7) / 8; i++)
 			*dumped += (uint64_t)__builtin_popcount(c->bm2[i]);
 		if (c->ex)
@@ -367,8 +421,35 @@ static struct vt_error *pass1(struct ctx *c, uint64_t *dumped)
 			c->o->progress(c->o->progress_arg, a + n,
 				       3 * c->max_pfn);
 	}
-	c->r->warnings = c->st.warnings;
+	c->counting = false;
 	return NULL;
+}
+
+/*
+ * Classify every pfn. When the struct pages turn out not to be what
+ * VMCOREINFO describes (the kernel text canary, or more than one in eight
+ * implausible), start again without classification.
+ */
+static struct vt_error *pass1(struct ctx *c, uint64_t *dumped)
+{
+	bool was_blind = c->blind;
+	struct vt_error *err = pass1_once(c, dumped);
+	uint64_t seen;
+
+	c->r->warnings = c->st.warnings;
+	seen = c->r->by_class[VT_CLASS_KEEP] + c->r->by_class[VT_CLASS_UNKNOWN];
+	for (int k = VT_CLASS_UNKNOWN + 1; k < VT_CLASS_NR; k++)
+		seen += c->r->by_class[k];
+	if (!err && !c->blind && c->st.warnings >= 1024 &&
+	    c->st.warnings > seen / 8)
+		go_blind(c, "%llu of %llu struct pages are implausible",
+			 (unsigned long long)c->st.warnings,
+			 (unsigned long long)seen);
+	if (err || was_blind || !c->blind)
+		return err;
+	/* went blind mid-way (or at the end): count again from scratch */
+	reset_counts(c->r);
+	return pass1_once(c, dumped);
 }
 
 /* --- pass 2 --------------------------------------------------------------- */
@@ -741,13 +822,22 @@ static struct vt_error *fill_header(struct ctx *c, struct vt_writer_header *h,
 	return NULL;
 }
 
+/* Stop classifying: every page is dumped, and -e has nothing to drop. */
+static void go_blind(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->r->blind, sizeof(c->r->blind), fmt, ap);
+	va_end(ap);
+	c->blind = true;
+	vt_exclude_free(c->ex);
+	c->ex = NULL;
+}
+
 static struct vt_error *need(const struct vt_kernel_profile *kp)
 {
-	struct vt_error *err = VT_PROFILE_REQUIRE(kp, size_page);
-
-	if (!err)
-		err = VT_PROFILE_REQUIRE(kp, page_size);
-	return err;
+	return VT_PROFILE_REQUIRE(kp, page_size);
 }
 
 static struct vt_error *setup(struct ctx *c, size_t *vi_len)
@@ -777,24 +867,41 @@ static struct vt_error *setup(struct ctx *c, size_t *vi_len)
 				    "(give one with -i)",
 				    c->o->input);
 	err = need(c->kp);
-	if (!err)
-		err = vt_x86_64_new(c->dump, c->kp, &c->x);
-	if (!err)
-		err = vt_classifier_new(c->kp, &c->cls);
 	if (err)
 		return vt_error_prefix(err, "%s: ", c->o->input);
 	c->max_pfn = c->info->max_pfn;
 	c->page_size = c->info->page_size;
-	c->size_page = (uint64_t)c->kp->size_page.value;
-	if (c->kp->page_size.value != (int64_t)c->page_size ||
-	    c->size_page == 0 || c->size_page > c->page_size)
-		return vt_error_new(VT_ERR_UNSUPPORTED,
-				    "%s: page size %llu, struct page %llu "
-				    "bytes: not supported",
-				    c->o->input,
-				    (unsigned long long)c->page_size,
-				    (unsigned long long)c->size_page);
-	c->r->era = vt_classifier_era(c->cls);
+	if (c->kp->page_size.value != (int64_t)c->page_size)
+		return vt_error_new(
+			VT_ERR_UNSUPPORTED, "%s: page size %llu: not supported",
+			c->o->input, (unsigned long long)c->page_size);
+	/* without these, pages are dumped unclassified (a warning) */
+	err = VT_PROFILE_REQUIRE(c->kp, size_page);
+	c->size_page = err ? 0 : (uint64_t)c->kp->size_page.value;
+	if (!err &&
+	    (c->size_page < 16 || c->size_page > 1024 || c->size_page % 8))
+		err = vt_error_new(VT_ERR_FORMAT,
+				   "vmcoreinfo SIZE(page)=%llu is implausible",
+				   (unsigned long long)c->size_page);
+	if (!err)
+		err = vt_x86_64_new(c->dump, c->kp, &c->x);
+	if (!err)
+		err = vt_classifier_new(c->kp, &c->cls);
+	if (err) {
+		go_blind(c, "%s", err->message);
+		vt_error_free(err);
+	}
+	c->r->era = c->cls ? vt_classifier_era(c->cls) : "none";
+	if (c->x && c->kp->kernel_offset.known) {
+		/* _text = __START_KERNEL (16 MiB into the map) + KERNELOFFSET */
+		c->kt_pfn =
+			vt_x86_64_ktext_paddr(
+				c->x,
+				0xffffffff81000000ULL +
+					(uint64_t)c->kp->kernel_offset.value) /
+			c->page_size;
+		c->kt_end = c->kt_pfn + (2ULL << 20) / c->page_size;
+	}
 	for (int k = 0; k < VT_CLASS_NR; k++)
 		c->excluded[k] = vt_class_excluded(k, c->o->dump_level);
 	return NULL;
@@ -803,12 +910,21 @@ static struct vt_error *setup(struct ctx *c, size_t *vi_len)
 static struct vt_error *find_vmemmap_base(struct ctx *c)
 {
 	struct vt_vmemmap *vm;
-	struct vt_error *err = vt_vmemmap_new(c->dump, c->x, &vm);
+	struct vt_error *err;
 
-	if (err)
-		return vt_error_prefix(err, "%s: ", c->o->input);
+	if (c->blind)
+		return NULL;
+	err = vt_vmemmap_new(c->dump, c->x, &vm);
+	if (err) {
+		/* no struct page can be found: dump everything */
+		go_blind(c, "%s", err->message);
+		vt_error_free(err);
+		return NULL;
+	}
 	c->vbase = vt_vmemmap_base(vm);
+	c->r->bad_roots = vt_vmemmap_bad_roots(vm);
 	vt_vmemmap_free(vm);
+	vt_classifier_set_layout(c->cls, c->vbase, vt_x86_64_levels(c->x));
 	return NULL;
 }
 
@@ -819,7 +935,7 @@ static struct vt_error *alloc_buffers(struct ctx *c)
 	c->src = malloc(BLOCK_PFNS / 8);
 	c->bm2 = malloc(BLOCK_PFNS / 8);
 	c->keep = malloc(BLOCK_PFNS / 8);
-	c->sp = malloc((CHUNK_PFNS + 1) * c->size_page);
+	c->sp = malloc((CHUNK_PFNS + 1) * (c->size_page ? c->size_page : 1));
 	c->valid = malloc(CHUNK_PFNS + 1);
 	c->data = malloc(READ_BYTES > c->page_size ? READ_BYTES : c->page_size);
 	if (!c->classes || !c->bm1 || !c->src || !c->bm2 || !c->keep ||
@@ -872,7 +988,7 @@ static struct vt_error *run(struct ctx *c)
 		err = find_vmemmap_base(c);
 	if (!err)
 		err = alloc_buffers(c);
-	if (!err && c->o->exclude_vmemmap)
+	if (!err && c->o->exclude_vmemmap && !c->blind)
 		err = vt_exclude_new(c->dump, c->x, c->vbase, c->size_page,
 				     c->max_pfn, &c->ex);
 	if (!err)

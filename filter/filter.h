@@ -55,6 +55,10 @@ struct vt_filter_report {
 	struct vt_pfn_run unreadable_run[VT_FILTER_UNREADABLE_RUNS];
 	unsigned int unreadable_runs; /* entries used */
 	uint64_t warnings; /* implausible struct pages (kept) */
+	uint64_t sp_unreadable; /* RAM pfns whose struct page was unreadable */
+	uint64_t bad_roots; /* mem_section roots that could not be read */
+	/* non-empty: pages were not classified (why); every page dumped */
+	char blind[256];
 	uint64_t bytes; /* size of the dump written */
 	uint32_t status; /* header status bits written */
 	const char *era; /* classification table row used */

@@ -302,7 +302,10 @@ static void print_report(const struct cli *c, const struct vt_filter_report *r)
 	       (unsigned long long)r->excluded[VT_CLASS_UNKNOWN] +
 		       r->by_class[VT_CLASS_UNKNOWN]);
 	printf("Unreadable pages : %llu\n", (unsigned long long)r->unreadable);
-	printf("Classification  : kernel %s\n", r->era ? r->era : "?");
+	if (r->blind[0])
+		printf("Classification  : none (%s)\n", r->blind);
+	else
+		printf("Classification  : kernel %s\n", r->era ? r->era : "?");
 	if (c->f.exclude_vmemmap)
 		printf("Excluded %llu unused vmemmap pages (of %llu holding "
 		       "struct pages)\n",
@@ -311,6 +314,40 @@ static void print_report(const struct cli *c, const struct vt_filter_report *r)
 	printf("Write bytes     : %llu\n", (unsigned long long)r->bytes);
 	printf("Time            : %.2f s\n", r->seconds);
 	printf("\n");
+}
+
+/*
+ * What a corrupt or unexpected kernel made the filter skip: one warning
+ * line each. Every pfn involved was dumped.
+ */
+static void print_degraded(const struct cli *c,
+			   const struct vt_filter_report *r)
+{
+	const char *in = c->f.input;
+
+	if (r->blind[0])
+		fprintf(stderr,
+			"vmemtrim: warning: %s: pages not classified (%s); "
+			"every page is dumped%s\n",
+			in, r->blind,
+			c->f.exclude_vmemmap ? ", no vmemmap page left out" :
+					       "");
+	if (r->warnings && !r->blind[0])
+		fprintf(stderr,
+			"vmemtrim: warning: %s: %llu implausible struct pages; "
+			"their pages were kept\n",
+			in, (unsigned long long)r->warnings);
+	if (r->sp_unreadable && !r->blind[0])
+		fprintf(stderr,
+			"vmemtrim: warning: %s: the struct pages of %llu pfns "
+			"could not be read; their pages were kept\n",
+			in, (unsigned long long)r->sp_unreadable);
+	if (r->bad_roots)
+		fprintf(stderr,
+			"vmemtrim: warning: %s: %llu mem_section roots could "
+			"not be read; struct pages were found through the page "
+			"tables\n",
+			in, (unsigned long long)r->bad_roots);
 }
 
 /*
@@ -402,11 +439,8 @@ int main(int argc, char **argv)
 		vt_error_free(err);
 		return nospace ? EXIT_NOSPACE : EXIT_FAILED;
 	}
-	if (r.warnings && (c.message_level & ML_ERROR))
-		fprintf(stderr,
-			"vmemtrim: warning: %llu implausible struct pages; "
-			"their pages were kept\n",
-			(unsigned long long)r.warnings);
+	if (c.message_level & ML_ERROR)
+		print_degraded(&c, &r);
 	if (c.message_level & ML_COMMON) {
 		fprintf(stderr,
 			"vmemtrim: %llu of %llu pages dumped, %llu vmemmap "

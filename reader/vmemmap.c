@@ -44,6 +44,7 @@ struct vt_vmemmap {
 	uint64_t nr_sections; /* sections below max_pfn that we know of */
 	uint64_t *map; /* decoded mem_map | SECTION_VALID, or 0 */
 	uint64_t base; /* vmemmap_base */
+	uint64_t bad_roots; /* mem_section roots that could not be read */
 };
 
 /* vt_dump_pfn_run, with pfns past max_pfn one endless hole. */
@@ -153,6 +154,29 @@ static struct vt_error *read_root(struct vt_vmemmap *vm,
 	return NULL;
 }
 
+/* Does any pfn of the sections under root @root lie in RAM? */
+static bool root_has_ram(struct vt_vmemmap *vm, uint64_t root,
+			 uint64_t per_root)
+{
+	uint64_t pfn = (root * per_root) << vm->section_shift;
+	uint64_t end = ((root + 1) * per_root) << vm->section_shift;
+
+	while (pfn < end && pfn < vm->max_pfn) {
+		enum vt_pfn_state state;
+		uint64_t run_end;
+		struct vt_error *err = pfn_state(vm, pfn, &state, &run_end);
+
+		if (err) {
+			vt_error_free(err);
+			return false;
+		}
+		if (state != VT_PFN_HOLE)
+			return true;
+		pfn = run_end;
+	}
+	return false;
+}
+
 static struct vt_error *read_sections(struct vt_vmemmap *vm,
 				      const struct vt_kernel_profile *kp)
 {
@@ -178,8 +202,23 @@ static struct vt_error *read_sections(struct vt_vmemmap *vm,
 		for (uint64_t i = 0; i < n && !err; i++) {
 			uint64_t root = vt_le64(ptrs + 8 * i);
 
-			if (root)
-				err = read_root(vm, kp, r0 + i, root, per_root);
+			if (!root) {
+				/* a NULL root over RAM: its memmap is lost */
+				if (root_has_ram(vm, r0 + i, per_root))
+					vm->bad_roots++;
+				continue;
+			}
+			/*
+			 * A root that cannot be read (corrupt pointer, page
+			 * not in the dump) leaves its sections unknown; the
+			 * others still give the map.
+			 */
+			err = read_root(vm, kp, r0 + i, root, per_root);
+			if (err && err->code != VT_ERR_NOMEM) {
+				vt_error_free(err);
+				err = NULL;
+				vm->bad_roots++;
+			}
 		}
 	}
 	return err;
@@ -266,6 +305,11 @@ void vt_vmemmap_free(struct vt_vmemmap *vm)
 		return;
 	free(vm->map);
 	free(vm);
+}
+
+uint64_t vt_vmemmap_bad_roots(const struct vt_vmemmap *vm)
+{
+	return vm->bad_roots;
 }
 
 uint64_t vt_vmemmap_base(const struct vt_vmemmap *vm)

@@ -47,6 +47,7 @@ struct vt_x86_64 {
 struct resolved {
 	struct vt_leaf leaf; /* vaddr and size aligned, paddr of vaddr */
 	uint64_t entry; /* the deciding entry (0 for a missing table) */
+	bool loop; /* VT_LEAF_BAD: the entry points back at a table above */
 };
 
 static unsigned int level_shift(int level)
@@ -192,6 +193,7 @@ static void set_piece(struct resolved *r, enum vt_leaf_kind kind,
 	r->leaf.level = level;
 	r->leaf.table_paddr = table;
 	r->entry = entry;
+	r->loop = false;
 }
 
 static bool table_outside(const struct vt_x86_64 *x, uint64_t table)
@@ -215,6 +217,7 @@ static struct vt_error *resolve(struct vt_x86_64 *x, uint64_t vaddr,
 				struct resolved *r)
 {
 	uint64_t table = x->top_paddr, parent = x->top_paddr, entry = 0, addr;
+	uint64_t path[X86_MAX_LEVELS + 1]; /* tables walked, by level */
 	int level = x->levels;
 	struct vt_error *err;
 	bool absent;
@@ -257,6 +260,19 @@ static struct vt_error *resolve(struct vt_x86_64 *x, uint64_t vaddr,
 			if (r->leaf.kind == VT_LEAF_MAPPED)
 				r->leaf.paddr = addr;
 			return NULL;
+		}
+		/*
+		 * An entry pointing back at a table of this walk (a corrupt
+		 * kernel's loop) would translate through page-table bytes.
+		 */
+		path[level] = table;
+		for (int l = level; l <= x->levels; l++) {
+			if (path[l] == addr) {
+				set_piece(r, VT_LEAF_BAD, vaddr, level, table,
+					  entry);
+				r->loop = true;
+				return NULL;
+			}
 		}
 		parent = table;
 		table = addr;
@@ -310,6 +326,14 @@ struct vt_error *vt_x86_64_vtop(struct vt_x86_64 *x, uint64_t vaddr,
 			(unsigned long long)r.leaf.table_paddr, lvl);
 	case VT_LEAF_BAD:
 	default:
+		if (r.loop)
+			return vt_error_new(
+				VT_ERR_FORMAT,
+				"vaddr %#llx: %s entry %#llx in table at paddr %#llx (level %d) points back at a table of the walk (a loop)",
+				(unsigned long long)vaddr,
+				level_name(x->levels, lvl),
+				(unsigned long long)r.entry,
+				(unsigned long long)r.leaf.table_paddr, lvl);
 		return vt_error_new(
 			VT_ERR_FORMAT,
 			"vaddr %#llx: %s entry %#llx in table at paddr %#llx (level %d) points beyond the last pfn %#llx",

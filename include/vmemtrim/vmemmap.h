@@ -29,6 +29,9 @@ struct vt_error *vt_vmemmap_new(struct vt_dump *dump, struct vt_x86_64 *x,
 void vt_vmemmap_free(struct vt_vmemmap *vm);
 
 uint64_t vt_vmemmap_base(const struct vt_vmemmap *vm); /* vmemmap_base */
+/* mem_section roots that could not be read: their sections count as
+   having no mem_map */
+uint64_t vt_vmemmap_bad_roots(const struct vt_vmemmap *vm);
 uint64_t vt_vmemmap_section_pfns(const struct vt_vmemmap *vm);
 
 /* Why a pfn's struct page cannot be read from the dump. */

@@ -42,12 +42,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-faults.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 tap_note "FAULT_POINTS=$FAULT_POINTS FAULT_SEED=$FAULT_SEED"
 
-for p in "$VMEMTRIM" "$INSPECT" "$READCMP" "$MKVMCORE" "$SHIM"; do
-	if [ ! -x "$p" ] && [ ! -f "$p" ]; then
-		tap_fail "$p is built (make test-programs)"
-		tap_done
-	fi
-done
+tap_need_built "$VMEMTRIM" "$INSPECT" "$READCMP" "$MKVMCORE" "$SHIM"
 
 vm=$tmp/vm
 if ! out=$("$MKVMCORE" -o "$vm" --ram 256M --profile mixed --seed 7 2>&1); then

@@ -19,12 +19,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
 
-for p in "$VT" "$VTS" "$INS" "$MK"; do
-	if [ ! -x "$p" ]; then
-		tap_fail "$p is built (make test-programs)"
-		tap_done
-	fi
-done
+tap_need_built "$VT" "$VTS" "$INS" "$MK"
 
 # san NAME WANT-RC ARGS...: the sanitized vmemtrim; no report, the exit
 # status expected.

@@ -25,12 +25,7 @@ start=$(date +%s)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-filter.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-for p in "$VT" "$MK" "$READCMP"; do
-	if [ ! -x "$p" ]; then
-		tap_fail "$p is built (make test-programs)"
-		tap_done
-	fi
-done
+tap_need_built "$VT" "$MK" "$READCMP"
 
 # vt NAME DUMP ARGS...: run vmemtrim with its report into DUMP.rep.
 # (No variable called "out": tap_check uses it.)

@@ -22,12 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-for p in "$TOOL" "$INSPECT"; do
-	if [ ! -x "$p" ]; then
-		tap_fail "$p is built (make test-programs)"
-		tap_done
-	fi
-done
+tap_need_built "$TOOL" "$INSPECT"
 
 # kdf DUMP EXPECTED PFNS: libkdumpfile reads every dumped pfn of DUMP as
 # EXPECTED has it (pfn % 10 == 9 is excluded); prints "read N missing M"

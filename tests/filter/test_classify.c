@@ -458,7 +458,7 @@ static void era_classes(void **state)
 	assert_string_equal(vt_classifier_era(c), e->era);
 	vt_classify(c, &st, MIX_PFN, MIX_N, buf, MIX_N + 1, got);
 	expect_classes(got, want, MIX_N, MIX_PFN);
-	assert_int_equal(st.warnings, 1);
+	assert_int_equal(st.warnings, 2); /* the lone tail, the order 11 */
 
 	/* The buddy block at 12..15 carries into the next call. */
 	memset(&st, 0, sizeof(st));
@@ -531,7 +531,10 @@ static void bogus_orders_are_kept_and_counted(void **state)
 		assert_int_equal(got[2], VT_CLASS_KEEP);
 		assert_int_equal(st.warnings, 1);
 
-		/* compound orders >= 64, or not aligned, count as order 0 */
+		/*
+		 * compound orders above 18 (a 1 GiB page), or not aligned:
+		 * the head is not a head, its tails are tails of nothing
+		 */
 		memset(&st, 0, sizeof(st));
 		free(buf);
 		buf = pages_new(8);
@@ -544,17 +547,74 @@ static void bogus_orders_are_kept_and_counted(void **state)
 		mk_compound(e, buf, 6, 1); /* order 1 at pfn 6 + 1: odd */
 		mk_anon(e, sp(buf, 6));
 		vt_classify(c, &st, 1, 7, buf, 8, got);
-		assert_int_equal(got[0], VT_CLASS_USER);
+		assert_int_equal(got[0], VT_CLASS_UNKNOWN);
 		assert_int_equal(got[1], VT_CLASS_UNKNOWN);
 		assert_int_equal(got[3], VT_CLASS_UNKNOWN);
-		assert_int_equal(got[6], VT_CLASS_USER);
+		assert_int_equal(got[6], VT_CLASS_UNKNOWN);
 		assert_int_equal(st.warnings, 2);
 		/* on the aligned pfn 0 the same order 64 is still bogus */
 		memset(&st, 0, sizeof(st));
 		vt_classify(c, &st, 0, 2, buf, 3, got);
+		assert_int_equal(got[0], VT_CLASS_UNKNOWN);
 		assert_int_equal(got[1], VT_CLASS_UNKNOWN);
 		assert_int_equal(st.warnings, 1);
 
+		free(buf);
+		vt_classifier_free(c);
+	}
+}
+
+/*
+ * With the layout known, struct pages no kernel writes are implausible:
+ * a head whose page[1] is not its tail, a page that would be excluded
+ * with a page->mapping that is neither NULL nor a kernel pointer.
+ */
+static void implausible_pages_are_unknown(void **state)
+{
+	for (size_t k = 0; k < NR_ERAS; k++) {
+		const struct era_case *e = &eras[k];
+		struct vt_classifier *c = classifier_of(e->text);
+		struct vt_classify_state st = { 0 };
+		uint8_t *buf = pages_new(16 + 1);
+		uint8_t got[16];
+
+		(void)state;
+		vt_classifier_set_layout(c, VMEMMAP, 4);
+		mk_hugetlb(e, buf, 0, 2); /* pfns 0..3, page[1] right */
+		mk_hugetlb(e, buf, 4, 2); /* pfns 4..7: page[1] elsewhere */
+		put64(sp(buf, 5), OFF_HEAD, (VMEMMAP + 0x7000000) | 1);
+		mk_cache(e, sp(buf, 8), false);
+		mk_cache(e, sp(buf, 9), false);
+		put64(sp(buf, 9), OFF_MAPPING, 0x12345678abcdULL);
+		mk_cache(e, sp(buf, 10), false);
+		put64(sp(buf, 10), OFF_MAPPING, 0); /* truncated: fine */
+		mk_anon(e, sp(buf, 11));
+		mk_anon(e, sp(buf, 12));
+		put64(sp(buf, 12), OFF_MAPPING, 1); /* NULL anon_vma */
+		mk_cache(e, sp(buf, 13), false);
+		put64(sp(buf, 13), OFF_MAPPING, KPTR + 0x1004); /* unaligned */
+		mk_anon(e, sp(buf, 14));
+		put64(sp(buf, 14), OFF_MAPPING, (KPTR + 0x3000) | 3); /* KSM */
+		vt_classify(c, &st, 0, 16, buf, 17, got);
+		for (size_t i = 0; i < 4; i++)
+			assert_int_equal(got[i], VT_CLASS_USER);
+		for (size_t i = 4; i < 8; i++)
+			assert_int_equal(got[i], VT_CLASS_UNKNOWN);
+		assert_int_equal(got[8], VT_CLASS_CACHE);
+		assert_int_equal(got[9], VT_CLASS_UNKNOWN);
+		assert_int_equal(got[10], VT_CLASS_CACHE);
+		assert_int_equal(got[11], VT_CLASS_USER);
+		assert_int_equal(got[12], VT_CLASS_UNKNOWN);
+		assert_int_equal(got[13], VT_CLASS_UNKNOWN);
+		assert_int_equal(got[14], VT_CLASS_USER);
+		assert_int_equal(got[15], VT_CLASS_KEEP);
+		assert_int_equal(st.warnings, 4);
+		/* 5-level: the kernel starts at 0xff00000000000000 */
+		memset(&st, 0, sizeof(st));
+		vt_classifier_set_layout(c, VMEMMAP, 5);
+		put64(sp(buf, 9), OFF_MAPPING, 0xff11000000001000ULL);
+		vt_classify(c, &st, 8, 2, sp(buf, 8), 2, got);
+		assert_int_equal(got[1], VT_CLASS_CACHE);
 		free(buf);
 		vt_classifier_free(c);
 	}
@@ -572,12 +632,24 @@ static void tails_without_head_are_unknown(void **state)
 	(void)state;
 	mk_hugetlb(e, buf, 0, 4);
 	mk_hugetlb(e, buf, 16, 4);
-	/* start in the middle of the first huge page */
+	/* start in the middle of the first huge page: no warning */
+	vt_classify_reset(&st);
 	vt_classify(c, &st, 0x105, 27, sp(buf, 5), 28, got);
 	for (size_t i = 0; i < 11; i++)
 		assert_int_equal(got[i], VT_CLASS_UNKNOWN);
 	for (size_t i = 11; i < 27; i++)
 		assert_int_equal(got[i], VT_CLASS_USER);
+	assert_int_equal(st.warnings, 0);
+
+	/* a tail after a page that is no head is implausible, once each */
+	memset(&st, 0, sizeof(st));
+	vt_classify_reset(&st);
+	vt_classify(c, &st, 0x110, 1, sp(buf, 16), 2, got); /* the head */
+	st.carry_end = 0; /* forget its order: its tails now follow nothing */
+	vt_classify(c, &st, 0x111, 3, sp(buf, 17), 4, got);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(got[i], VT_CLASS_UNKNOWN);
+	assert_int_equal(st.warnings, 3);
 
 	/* a reset (unreadable pfns between) drops the carried decision */
 	memset(&st, 0, sizeof(st));
@@ -591,14 +663,15 @@ static void tails_without_head_are_unknown(void **state)
 	vt_classify(c, &st, 0x104, 12, sp(buf, 4), 13, got);
 	for (size_t i = 0; i < 12; i++)
 		assert_int_equal(got[i], VT_CLASS_UNKNOWN);
+	assert_int_equal(st.warnings, 7); /* tails after a reset: no warning */
 
 	/* a carry that would pass the last pfn stops there */
 	memset(&st, 0, sizeof(st));
 	free(buf);
 	buf = pages_new(2);
 	mk_compound(e, buf, 0, 1);
-	sp(buf, 1)[OFF_ORDER] = 63;
-	vt_classify(c, &st, 1ULL << 63, 1, buf, 2, got);
+	sp(buf, 1)[OFF_ORDER] = 18;
+	vt_classify(c, &st, ~0ULL << 18, 1, buf, 2, got);
 	assert_int_equal(st.carry_end, UINT64_MAX);
 
 	free(buf);
@@ -841,6 +914,7 @@ int main(void)
 		cmocka_unit_test(bogus_orders_are_kept_and_counted),
 		cmocka_unit_test(tails_without_head_are_unknown),
 		cmocka_unit_test(dump_levels_exclude_their_classes),
+		cmocka_unit_test(implausible_pages_are_unknown),
 		cmocka_unit_test(era_from_keys_then_release),
 		cmocka_unit_test(missing_keys_and_old_kernels_are_errors),
 		cmocka_unit_test(real_6_1_vmcoreinfo_classifies_mkvmcore_pages),

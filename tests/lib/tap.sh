@@ -48,6 +48,17 @@ tap_note() {
 	printf '%s\n' "$*" | sed 's/^/# /'
 }
 
+# tap_need_built FILE...: every FILE must be built (executable, or a
+# plain file for a shared object); else one failure and the script ends.
+tap_need_built() {
+	for _tap_f in "$@"; do
+		if [ ! -x "$_tap_f" ] && [ ! -f "$_tap_f" ]; then
+			tap_fail "$_tap_f is built (make test-programs)"
+			tap_done
+		fi
+	done
+}
+
 # tap_done: exit status of the script: 0 when nothing failed.
 tap_done() {
 	[ "$TAP_FAILED" -eq 0 ]

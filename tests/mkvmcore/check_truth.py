@@ -33,7 +33,7 @@ import struct
 import sys
 
 NEVER = {"hole", "hwpoison", "offline"}
-ALWAYS = {"slab", "kernel", "reserved", "pagetable", "vmemmap"}
+ALWAYS = {"slab", "kernel", "reserved", "pagetable", "vmemmap", "corrupt"}
 
 
 def excluded_by_class(cls, d):
@@ -66,6 +66,9 @@ class Truth:
         self.loads = []
         self.vmemmap = {}
         self.hvo = {}
+        self.corrupt = []		# corrupt.py: (kind, start, end)
+        self.corrupted = {}		# corrupt.py: kind -> victims
+        self.vmcoreinfo_corrupt = []	# corrupt.py: keys dropped or changed
         with open(path) as f:
             for line in f:
                 w = line.split()
@@ -89,6 +92,13 @@ class Truth:
                     self.vmemmap[int(w[1], 16)] = (w[2], int(w[3], 16))
                 elif w[0] == "hvo":
                     self.hvo[int(w[1], 16)] = int(w[2], 16)
+                elif w[0] == "corrupt" and len(w) == 4:
+                    self.corrupt.append((w[1], int(w[2], 16),
+                                         int(w[3], 16)))
+                elif w[0] == "corrupted":
+                    self.corrupted[w[1]] = int(w[2])
+                elif w[0] == "vmcoreinfo_corrupt":
+                    self.vmcoreinfo_corrupt.append(w[1])
                 elif len(w) == 2:
                     self.facts[w[0]] = w[1]
         self.max_pfn = int(self.facts["max_pfn"], 16)
@@ -103,7 +113,11 @@ class Truth:
         return out
 
     def vmemmap_phys(self, pfn):
+        """physical page of pfn's struct page; None when corrupt.py broke
+        the section's vmemmap mapping (mode "bad")"""
         mode, base = self.vmemmap[pfn >> 15]
+        if mode == "bad":
+            return None
         g = (pfn & 32767) >> 6
         head = pfn & ~511
         if head in self.hvo and (pfn - head) >> 6:
@@ -290,6 +304,8 @@ def cmd_removable(truth):
         cls[a:b] = bytes((idx[c],)) * (b - a)
     pages = {}				# phys pfn -> set of class ids
     for s in t.vmemmap:
+        if t.vmemmap[s][0] == "bad":
+            continue
         s0 = s << 15
         for g in range(512):
             pfn = s0 + g * 64
@@ -326,6 +342,8 @@ def cmd_reader(vmcore, truth):
     vb = int(t.facts["vmemmap_base"], 16)
     pfns = []
     for s in sorted(t.vmemmap):
+        if t.vmemmap[s][0] == "bad":
+            continue
         base = s << 15
         pfns += [base, base + 0x1234, base + 32767]
     for h in t.hvo:

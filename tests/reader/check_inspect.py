@@ -911,7 +911,8 @@ def cmd_dump(argv):
         os.rmdir(tmp)
 
 
-def elf_loads(path):
+def elf_pt_loads(path):
+    """The PT_LOAD headers of an ELF64 file: [(paddr, filesz, memsz, offset)]"""
     with open(path, "rb") as f:
         eh = f.read(64)
         phoff, = struct.unpack_from("<Q", eh, 32)
@@ -920,12 +921,15 @@ def elf_loads(path):
         out = []
         for _ in range(phnum):
             ph = f.read(56)
-            typ, = struct.unpack_from("<I", ph, 0)
+            typ, _, off, _, paddr, filesz, memsz, _ = struct.unpack(
+                "<IIQQQQQQ", ph)
             if typ == 1:
-                _, _, _, vaddr, paddr, filesz, memsz, _ = \
-                    struct.unpack("<IIQQQQQQ", ph)
-                out.append((paddr, memsz))
+                out.append((paddr, filesz, memsz, off))
     return out
+
+
+def elf_loads(path):
+    return [(p, m) for p, _, m, _ in elf_pt_loads(path)]
 
 
 def cmd_elf(argv):

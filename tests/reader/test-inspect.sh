@@ -27,12 +27,7 @@ start=$(date +%s)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-inspect.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-for p in "$INSPECT" "$READCMP" "$MK"; do
-	if [ ! -x "$p" ]; then
-		tap_fail "$p is built (make test-programs)"
-		tap_done
-	fi
-done
+tap_need_built "$INSPECT" "$READCMP" "$MK"
 if ! command -v makedumpfile >/dev/null; then
 	tap_fail "makedumpfile is installed"
 	tap_done
