@@ -10,9 +10,16 @@
 # runs; on busy zlib also vmemtrim --num-threads 2; and the limit row
 # (build/bench/limit: read exactly the dumped pages, compress, nothing else).
 #
+# Every timed run starts after a sync, so no run pays for the previous
+# one's dirty pages (vmemtrim fsync()s its dump, and on ext4 an fsync
+# writes back whatever else is dirty in the journal). On idle lzo -e both
+# tools also run on 2 threads: the 2-core comparison.
+#
 # Env: BENCH_RUNS, BENCH_LARGE, BENCH_INPUTS (names to keep, e.g.
 # "idle-16g real-8g"), BENCH_OUT (output directory; default under the
-# cache, on the same disk as the inputs).
+# cache, on the same disk as the inputs), BENCH_REPORT (default
+# bench/RESULTS: writes bench/RESULTS.md and bench/results.svg; else
+# BENCH_REPORT.md and BENCH_REPORT.svg).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
@@ -68,6 +75,7 @@ run() {
 	local opts="-$codec -d 31" vm
 	[ "$e" = e ] && opts+=" -e"
 	rm -rf "$dump" "$OUT/work"
+	sync
 	case $tool in
 	vmemtrim)
 		/usr/bin/time -f '%e %U %S %M' -o "$tm" "$VT" $opts \
@@ -118,6 +126,13 @@ for i in "${INPUTS[@]}"; do
 			for r in 0 $(seq "$RUNS"); do
 				run limit "$name" "$ram" $codec $e 1 "$r" "$src"
 			done
+			if [[ $name == idle-* && $codec == l && $e == e ]]; then
+				for r in 0 $(seq "$RUNS"); do
+					run vmemtrim "$name" "$ram" $codec $e 2 "$r" "$src"
+					run makedumpfile "$name" "$ram" $codec $e 2 "$r" "$src"
+					run limit "$name" "$ram" $codec $e 2 "$r" "$src"
+				done
+			fi
 			if [[ $name == busy-* && $codec == c && $e == e ]]; then
 				for r in 0 $(seq "$RUNS"); do
 					run vmemtrim "$name" "$ram" $codec $e 2 "$r" "$src"
@@ -129,5 +144,7 @@ for i in "${INPUTS[@]}"; do
 done
 rm -f "$OUT"/*.dump "$OUT/vmemtrim.keep"
 say "matrix done in $(($(date +%s) - T0)) s"
-/usr/bin/python3 bench/report.py "$TSV" bench/RESULTS.md bench/results.svg \
-	"bench/run.sh (make bench), BENCH_RUNS=$RUNS"
+REPORT=${BENCH_REPORT:-bench/RESULTS}
+SVG=${BENCH_REPORT:+$BENCH_REPORT.svg}
+/usr/bin/python3 bench/report.py "$TSV" "$REPORT.md" "${SVG:-bench/results.svg}" \
+	"bench/run.sh (make bench), BENCH_RUNS=$RUNS${BENCH_INPUTS:+, BENCH_INPUTS=\"$BENCH_INPUTS\"}"

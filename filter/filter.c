@@ -69,6 +69,19 @@ static inline void set_bit8(uint8_t *bm, uint64_t i)
 	bm[i >> 3] |= (uint8_t)(1u << (i & 7));
 }
 
+/* Set bits [a, b) of @bm: whole bytes at once. */
+static void set_bits8(uint8_t *bm, uint64_t a, uint64_t b)
+{
+	while (a < b && (a & 7))
+		set_bit8(bm, a++);
+	if (b - a >= 8) {
+		memset(bm + (a >> 3), 0xff, (b - a) >> 3);
+		a += (b - a) & ~7ULL;
+	}
+	while (a < b)
+		set_bit8(bm, a++);
+}
+
 static inline void clear_bit8(uint8_t *bm, uint64_t i)
 {
 	bm[i >> 3] &= (uint8_t) ~(1u << (i & 7));
@@ -253,11 +266,9 @@ static struct vt_error *block_presence(struct ctx *c, uint64_t a, uint64_t n,
 			end = a + n;
 		if (st != VT_PFN_HOLE) {
 			*any_ram = true;
-			for (uint64_t p = pfn; p < end; p++) {
-				set_bit8(c->bm1, p - a);
-				if (st == VT_PFN_DUMPED)
-					set_bit8(c->src, p - a);
-			}
+			set_bits8(c->bm1, pfn - a, end - a);
+			if (st == VT_PFN_DUMPED)
+				set_bits8(c->src, pfn - a, end - a);
 		}
 		pfn = end;
 	}
@@ -395,6 +406,19 @@ static void reset_counts(struct vt_filter_report *r)
 	r->sp_unreadable = 0;
 }
 
+static uint64_t popcount_block(const uint8_t *bm, uint64_t n)
+{
+	uint64_t k = 0, i = 0, bytes = (n + 7) / 8, w;
+
+	for (; i + 8 <= bytes; i += 8) {
+		memcpy(&w, bm + i, 8);
+		k += (uint64_t)__builtin_popcountll(w);
+	}
+	for (; i < bytes; i++)
+		k += (uint64_t)__builtin_popcount(bm[i]);
+	return k;
+}
+
 static struct vt_error *pass1_once(struct ctx *c, uint64_t *dumped)
 {
 	*dumped = 0;
@@ -410,8 +434,7 @@ static struct vt_error *pass1_once(struct ctx *c, uint64_t *dumped)
 			return err;
 		if (!c->blind && canary_broken(c, a, n))
 			return NULL;
-		for (uint64_t i = 0; i < (n + 7) / 8; i++)
-			*dumped += (uint64_t)__builtin_popcount(c->bm2[i]);
+		*dumped += popcount_block(c->bm2, n);
 		if (c->ex)
 			vt_exclude_note(c->ex, a, n, c->bm2, c->keep);
 		for (uint64_t i = 0; i < (n + 7) / 8; i++)
@@ -623,15 +646,6 @@ static struct vt_error *write_block_pages(struct ctx *c, uint64_t a, uint64_t n,
 	return NULL;
 }
 
-static uint64_t popcount_block(const uint8_t *bm, uint64_t n)
-{
-	uint64_t k = 0;
-
-	for (uint64_t i = 0; i < (n + 7) / 8; i++)
-		k += (uint64_t)__builtin_popcount(bm[i]);
-	return k;
-}
-
 /*
  * Pass 2 writes the bitmaps and the pages of always-dumped classes (kernel
  * memory: what crash needs to open a dump); pass 3, only when the level
@@ -835,9 +849,19 @@ static void go_blind(struct ctx *c, const char *fmt, ...)
 	c->ex = NULL;
 }
 
-static struct vt_error *need(const struct vt_kernel_profile *kp)
+/*
+ * What a dump cannot do without. A VMCOREINFO given with -i must also
+ * describe struct pages: a file without SIZE(page) is the wrong file, and
+ * the user is there to give the right one; the dump's own note may lack it
+ * (a corrupt kernel), and then pages are dumped unclassified.
+ */
+static struct vt_error *need(const struct vt_kernel_profile *kp, bool given)
 {
-	return VT_PROFILE_REQUIRE(kp, page_size);
+	struct vt_error *err = VT_PROFILE_REQUIRE(kp, page_size);
+
+	if (!err && given)
+		err = VT_PROFILE_REQUIRE(kp, size_page);
+	return err;
 }
 
 static struct vt_error *setup(struct ctx *c, size_t *vi_len)
@@ -866,9 +890,12 @@ static struct vt_error *setup(struct ctx *c, size_t *vi_len)
 				    "%s: the dump has no VMCOREINFO note "
 				    "(give one with -i)",
 				    c->o->input);
-	err = need(c->kp);
+	err = need(c->kp, c->vmcoreinfo_text != NULL);
 	if (err)
-		return vt_error_prefix(err, "%s: ", c->o->input);
+		return vt_error_prefix(err, "%s: ",
+				       c->vmcoreinfo_text ?
+					       c->o->vmcoreinfo_path :
+					       c->o->input);
 	c->max_pfn = c->info->max_pfn;
 	c->page_size = c->info->page_size;
 	if (c->kp->page_size.value != (int64_t)c->page_size)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -45,6 +46,7 @@ struct vt_vmemmap {
 	uint64_t *map; /* decoded mem_map | SECTION_VALID, or 0 */
 	uint64_t base; /* vmemmap_base */
 	uint64_t bad_roots; /* mem_section roots that could not be read */
+	char first_bad[160]; /* why the first of them could not be */
 };
 
 /* vt_dump_pfn_run, with pfns past max_pfn one endless hole. */
@@ -204,8 +206,13 @@ static struct vt_error *read_sections(struct vt_vmemmap *vm,
 
 			if (!root) {
 				/* a NULL root over RAM: its memmap is lost */
-				if (root_has_ram(vm, r0 + i, per_root))
-					vm->bad_roots++;
+				if (root_has_ram(vm, r0 + i, per_root) &&
+				    !vm->bad_roots++)
+					snprintf(
+						vm->first_bad,
+						sizeof(vm->first_bad),
+						"mem_section root %llu is NULL",
+						(unsigned long long)(r0 + i));
 				continue;
 			}
 			/*
@@ -215,9 +222,12 @@ static struct vt_error *read_sections(struct vt_vmemmap *vm,
 			 */
 			err = read_root(vm, kp, r0 + i, root, per_root);
 			if (err && err->code != VT_ERR_NOMEM) {
+				if (!vm->bad_roots++)
+					snprintf(vm->first_bad,
+						 sizeof(vm->first_bad), "%s",
+						 err->message);
 				vt_error_free(err);
 				err = NULL;
-				vm->bad_roots++;
 			}
 		}
 	}
@@ -234,8 +244,9 @@ static struct vt_error *find_base(struct vt_vmemmap *vm)
 	}
 	return vt_error_new(
 		VT_ERR_FORMAT,
-		"mem_section: no section below max_pfn %#llx has a mem_map",
-		(unsigned long long)vm->max_pfn);
+		"mem_section: no section below max_pfn %#llx has a mem_map%s%s%s",
+		(unsigned long long)vm->max_pfn, vm->bad_roots ? " (" : "",
+		vm->first_bad, vm->bad_roots ? ")" : "");
 }
 
 static struct vt_error *size_sections(struct vt_vmemmap *vm,

@@ -497,8 +497,9 @@ static void test_broken_mem_section_is_named(void **state)
 	check_ok(vt_dump_read_paddr(vc->dump, root_pa, &root0, 8));
 	close_vmcore(vc);
 	patch_paddr(vc->path, root_pa, nowhere);
+	/* the only root: no memmap left, and the error says which root */
 	snprintf(name, sizeof(name), "root 0 at vaddr %#" PRIx64, nowhere);
-	expect_new_fails(vc, VT_ERR_NOTMAPPED, name);
+	expect_new_fails(vc, VT_ERR_FORMAT, name);
 	patch_paddr(vc->path, root_pa, root0);
 	open_vmcore(vc);
 }
