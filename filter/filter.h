@@ -58,7 +58,7 @@ struct vt_filter_report {
 	uint64_t sp_unreadable; /* RAM pfns whose struct page was unreadable */
 	uint64_t bad_roots; /* mem_section roots that could not be read */
 	/* non-empty: pages were not classified (why); every page dumped */
-	char blind[256];
+	char blind[1024];
 	uint64_t bytes; /* size of the dump written */
 	uint32_t status; /* header status bits written */
 	const char *era; /* classification table row used */
