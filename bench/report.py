@@ -15,19 +15,33 @@ import time
 
 FIELDS = ["input", "ram", "codec", "e", "tool", "threads", "run", "wall",
           "cpu", "rss", "bytes", "vmemmap"]
+FAILED = []  # runs that did not exit 0: (input, codec, e, tool, threads, why)
 
 
 def load(path):
+    """Rows of the TSV; a 13th column is the exit status. A failed run
+    (non-zero status, or /usr/bin/time's "Command terminated by signal"
+    where the figures belong) is left out of the medians and listed."""
     rows = []
     for line in open(path):
         w = line.rstrip("\n").split("\t")
-        if len(w) != len(FIELDS):
+        if len(w) not in (len(FIELDS), len(FIELDS) + 1):
             continue
         r = dict(zip(FIELDS, w))
-        for k in ("ram", "threads", "run", "rss", "bytes", "vmemmap"):
-            r[k] = int(float(r[k] or 0))
-        for k in ("wall", "cpu"):
-            r[k] = float(r[k] or 0)
+        rc = w[len(FIELDS)] if len(w) > len(FIELDS) else "0"
+        try:
+            for k in ("ram", "threads", "run", "rss", "bytes", "vmemmap"):
+                r[k] = int(float(r[k] or 0))
+            for k in ("wall", "cpu"):
+                r[k] = float(r[k] or 0)
+            ok = rc == "0"
+        except ValueError:
+            ok = False
+        if not ok:
+            FAILED.append((r["input"], r["codec"], r["e"], r["tool"],
+                           r["threads"], "exit %s" % rc if rc != "0"
+                           else "killed by a signal"))
+            continue
         rows.append(r)
     return rows
 
@@ -160,6 +174,11 @@ def main(argv):
                          "%d" % size if tool != "limit" else "(%d)" % size,
                          "%d" % med(rows_, "vmemmap") if tool != "limit"
                          else "", ratio, sratio, xl))
+    if FAILED:
+        lines += ["", "Runs left out of the medians because the tool failed:"]
+        lines += ["- %s -%s -d 31%s, %s on %s threads: %s" % (
+            i, c, " -e" if e == "e" else "", t, th, why)
+            for i, c, e, t, th, why in FAILED]
     lines += ["", "## Targets (issue: benchmarks)", ""]
 
     def get(inp, codec, e, tool, th=1, key="wall"):

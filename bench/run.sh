@@ -100,11 +100,13 @@ run() {
 	local bytes=0
 	[ -f "$dump" ] && bytes=$(stat -c %s "$dump")
 	[ "$tool" = limit ] && bytes=$(sed -n 's/.* \([0-9]*\) compressed bytes/\1/p' "$log")
-	read -r wall user sys rss <"$tm"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" \
+	# the figures are time's last line ("Command terminated by signal N"
+	# or "exited with non-zero status" may come first)
+	read -r wall user sys rss < <(tail -n 1 "$tm")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" \
 		"$ram" "$codec" "$e" "$tool" "$th" "$r" "$wall" \
 		"$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" \
-		"$rss" "${bytes:-0}" "${vm:-0}" >>"$TSV"
+		"$rss" "${bytes:-0}" "${vm:-0}" "$rc" >>"$TSV"
 	[ $rc -eq 0 ] || say "$tool $opts $name: exit $rc: $(tail -n 2 "$log")"
 }
 
