@@ -397,8 +397,8 @@ static void text_pfn(const struct findings *f)
 	if (p->struct_page == VT_SP_EXCLUDED)
 		printf("  why: the vmemmap page holding this struct page was "
 		       "left out of the dump,\n"
-		       "       as the pfns it describes were excluded "
-		       "(dump level %d)\n",
+		       "       as no pfn it describes is dumped (holes, or "
+		       "excluded at dump level %d)\n",
 		       f->info->dump_level);
 }
 
