@@ -335,6 +335,15 @@ static size_t find_extent(const struct vt_flat *fl, uint64_t off)
 	return lo;
 }
 
+uint64_t vt_flat_next_data(const struct vt_flat *fl, uint64_t off)
+{
+	size_t i = find_extent(fl, off);
+
+	if (i >= fl->nr)
+		return fl->size > off ? fl->size : off;
+	return fl->ext[i].off > off ? fl->ext[i].off : off;
+}
+
 struct vt_error *vt_flat_read(const struct vt_flat *fl, void *buf, size_t len,
 			      uint64_t off)
 {

@@ -28,6 +28,8 @@
 #include "vmemtrim/format.h"
 
 #define CHUNK_BYTES (64 * 1024) /* bitmap cache granule */
+/* a run of holes asks where the bitmaps' next data is every 4 KiB of them */
+#define SKIP_CHECK_PFNS (4096 * 8)
 #define RANK_BLOCK_BITS 32768 /* pfns per prefix-count entry */
 #define WORDS_PER_RANK_BLOCK (RANK_BLOCK_BITS / 64)
 #define MAX_VMCOREINFO_SIZE (16u << 20) /* far above any real one */
@@ -196,11 +198,67 @@ static uint64_t run_limit(const struct kd_file *kf, uint64_t pfn)
 	return kf->max_pfn;
 }
 
+/*
+ * Bitmap words from here on are all zero (past the end of both bitmaps,
+ * as bm_word reads them): every pfn there is a hole. The first such word.
+ */
+static uint64_t bm_end_word(const struct kd_file *kf)
+{
+	uint64_t a = kf->bm[0].len / 8;
+	uint64_t b = kf->single_bitmap ? a : kf->bm[1].len / 8;
+
+	return a > b ? a : b;
+}
+
+/*
+ * The first file offset >= @off that may hold a non-zero byte: the next
+ * record of a flattened stream, the next data of a sparse file (a
+ * truncated or corrupt dump can claim a bitmap of gigabytes that is all
+ * gap), else @off itself.
+ */
+static uint64_t kd_next_data(const struct kd_file *kf, uint64_t off)
+{
+	off_t r;
+
+	if (kf->flat)
+		return vt_flat_next_data(kf->flat, off);
+	r = lseek(kf->fd, (off_t)off, SEEK_DATA);
+	if (r >= 0)
+		return (uint64_t)r > off ? (uint64_t)r : off;
+	return errno == ENXIO ? kf->size : off;
+}
+
+/*
+ * From @cur (a multiple of 64), the first pfn where a bitmap may have a
+ * set bit, as far as the file's gaps tell (at most @limit): every pfn
+ * before it is a hole.
+ */
+static uint64_t skip_zero_bitmaps(const struct kd_file *kf, uint64_t cur,
+				  uint64_t limit)
+{
+	uint64_t next = limit;
+
+	for (int b = 0; b < (kf->single_bitmap ? 1 : 2); b++) {
+		const struct kd_bitmap *bm = &kf->bm[b];
+		uint64_t byte = cur / 8, d, pfn;
+
+		if (byte >= bm->len)
+			continue;
+		d = kd_next_data(kf, bm->off + byte);
+		if (d >= bm->off + bm->len)
+			continue;
+		pfn = (d - bm->off) * 8 & ~UINT64_C(63);
+		if (pfn < next)
+			next = pfn;
+	}
+	return next > cur ? next : cur;
+}
+
 static struct vt_error *kd_pfn_run_raw(struct kd_file *kf, uint64_t pfn,
 				       enum vt_pfn_state *state,
 				       uint64_t *run_end)
 {
-	uint64_t limit = run_limit(kf, pfn), cur = pfn;
+	uint64_t limit = run_limit(kf, pfn), cur = pfn, end_word;
 	struct vt_error *err;
 
 	if (pfn >= kf->max_pfn) {
@@ -209,8 +267,24 @@ static struct vt_error *kd_pfn_run_raw(struct kd_file *kf, uint64_t pfn,
 		return NULL;
 	}
 	err = pfn_state(kf, pfn, state);
+	end_word = bm_end_word(kf);
 	while (!err && cur < limit) {
 		uint64_t w;
+
+		if (cur / 64 >= end_word) {
+			/* no bitmap reaches here: holes up to the limit */
+			if (*state == VT_PFN_HOLE)
+				cur = limit;
+			break;
+		}
+		if (*state == VT_PFN_HOLE && !(cur & (SKIP_CHECK_PFNS - 1))) {
+			uint64_t next = skip_zero_bitmaps(kf, cur, limit);
+
+			if (next > cur) {
+				cur = next;
+				continue;
+			}
+		}
 
 		err = state_bits(kf, cur / 64, *state, &w);
 		if (err)

@@ -16,6 +16,19 @@ if [ -z "$bins" ]; then
 		"no $BUILD/fuzz/fuzz_* (make fuzz-programs)"
 	tap_done
 fi
+# Every finding fixed so far, replayed by its harness: no report, and
+# within 10 s (fuzz/regress/NAME/: the inputs, named after what they hit).
+for f in fuzz/regress/*/*; do
+	[ -f "$f" ] || continue
+	name=$(basename "$(dirname "$f")")
+	bin=$BUILD/fuzz/fuzz_$name
+	if out=$(timeout 10 "$bin" "$f" 2>&1); then
+		tap_ok "regression $name/$(basename "$f") replays clean"
+	else
+		tap_fail "regression $name/$(basename "$f") replays clean" \
+			"$(printf '%s\n' "$out" | tail -n 5)"
+	fi
+done
 tap_note "fuzzing $(echo "$bins" | wc -l) harnesses for $seconds s each"
 # shellcheck disable=SC2086 # one word per harness path
 fuzz/run.sh "$seconds" $bins || TAP_FAILED=$((TAP_FAILED + 1))
