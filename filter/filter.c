@@ -57,7 +57,7 @@ struct ctx {
 	unsigned int passes; /* 2, or 3 when other classes are dumped */
 	/* no classification (r->blind says why): every RAM pfn UNKNOWN */
 	bool blind;
-	bool counting; /* pass 1: count pfns whose struct page is unreadable */
+	bool counting; /* compute_block(count): also count unreadable struct pages */
 	uint64_t block_a; /* first pfn of the block being computed */
 	uint64_t kt_pfn, kt_end; /* kernel text canary pfns [kt_pfn, kt_end) */
 	char *vmcoreinfo_text; /* -i */
@@ -337,6 +337,7 @@ static struct vt_error *compute_block(struct ctx *c, uint64_t a, uint64_t n,
 	bool any_ram;
 
 	c->block_a = a;
+	c->counting = count;
 	err = block_presence(c, a, n, &any_ram);
 	if (err)
 		return err;
@@ -423,7 +424,6 @@ static struct vt_error *pass1_once(struct ctx *c, uint64_t *dumped)
 {
 	*dumped = 0;
 	c->passes = 2;
-	c->counting = true;
 	vt_classify_reset(&c->st);
 	for (uint64_t a = 0; a < c->max_pfn; a += BLOCK_PFNS) {
 		uint64_t n = c->max_pfn - a < BLOCK_PFNS ? c->max_pfn - a :
@@ -444,7 +444,6 @@ static struct vt_error *pass1_once(struct ctx *c, uint64_t *dumped)
 			c->o->progress(c->o->progress_arg, a + n,
 				       3 * c->max_pfn);
 	}
-	c->counting = false;
 	return NULL;
 }
 
@@ -460,8 +459,8 @@ static struct vt_error *pass1(struct ctx *c, uint64_t *dumped)
 	uint64_t seen;
 
 	c->r->warnings = c->st.warnings;
-	seen = c->r->by_class[VT_CLASS_KEEP] + c->r->by_class[VT_CLASS_UNKNOWN];
-	for (int k = VT_CLASS_UNKNOWN + 1; k < VT_CLASS_NR; k++)
+	seen = 0;
+	for (int k = 0; k < VT_CLASS_NR; k++)
 		seen += c->r->by_class[k];
 	if (!err && !c->blind && c->st.warnings >= 1024 &&
 	    c->st.warnings > seen / 8)

@@ -199,18 +199,6 @@ static uint64_t run_limit(const struct kd_file *kf, uint64_t pfn)
 }
 
 /*
- * Bitmap words from here on are all zero (past the end of both bitmaps,
- * as bm_word reads them): every pfn there is a hole. The first such word.
- */
-static uint64_t bm_end_word(const struct kd_file *kf)
-{
-	uint64_t a = kf->bm[0].len / 8;
-	uint64_t b = kf->single_bitmap ? a : kf->bm[1].len / 8;
-
-	return a > b ? a : b;
-}
-
-/*
  * The first file offset >= @off that may hold a non-zero byte: the next
  * record of a flattened stream, the next data of a sparse file (a
  * truncated or corrupt dump can claim a bitmap of gigabytes that is all
@@ -258,7 +246,7 @@ static struct vt_error *kd_pfn_run_raw(struct kd_file *kf, uint64_t pfn,
 				       enum vt_pfn_state *state,
 				       uint64_t *run_end)
 {
-	uint64_t limit = run_limit(kf, pfn), cur = pfn, end_word;
+	uint64_t limit = run_limit(kf, pfn), cur = pfn;
 	struct vt_error *err;
 
 	if (pfn >= kf->max_pfn) {
@@ -267,16 +255,9 @@ static struct vt_error *kd_pfn_run_raw(struct kd_file *kf, uint64_t pfn,
 		return NULL;
 	}
 	err = pfn_state(kf, pfn, state);
-	end_word = bm_end_word(kf);
 	while (!err && cur < limit) {
 		uint64_t w;
 
-		if (cur / 64 >= end_word) {
-			/* no bitmap reaches here: holes up to the limit */
-			if (*state == VT_PFN_HOLE)
-				cur = limit;
-			break;
-		}
 		if (*state == VT_PFN_HOLE && !(cur & (SKIP_CHECK_PFNS - 1))) {
 			uint64_t next = skip_zero_bitmaps(kf, cur, limit);
 
