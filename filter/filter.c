@@ -58,6 +58,7 @@ struct ctx {
 	/* no classification (r->blind says why): every RAM pfn UNKNOWN */
 	bool blind;
 	bool counting; /* compute_block(count): also count unreadable struct pages */
+	bool mapped; /* struct pages may be read in place (vt_dump_use_mmap) */
 	uint64_t block_a; /* first pfn of the block being computed */
 	uint64_t kt_pfn, kt_end; /* kernel text canary pfns [kt_pfn, kt_end) */
 	char *vmcoreinfo_text; /* -i */
@@ -162,6 +163,59 @@ static struct vt_error *read_struct_pages(struct ctx *c, uint64_t chunk,
 			      c->vbase + b * c->size_page, sp_leaf, &s);
 }
 
+/* Where struct pages are in the input: one physically contiguous piece. */
+struct sp_map {
+	uint64_t start, next,
+		paddr; /* vaddrs: first, reached; paddr of start */
+	bool bad;
+};
+
+static int map_leaf(void *arg, const struct vt_leaf *l)
+{
+	struct sp_map *m = arg;
+
+	if (l->vaddr == m->start && l->kind == VT_LEAF_MAPPED)
+		m->paddr = l->paddr;
+	if (l->kind != VT_LEAF_MAPPED || l->vaddr != m->next ||
+	    l->paddr != m->paddr + (l->vaddr - m->start)) {
+		m->bad = true;
+		return 1;
+	}
+	m->next = l->vaddr + l->size;
+	return 0;
+}
+
+/*
+ * classify_range() on struct pages read in place from the input's mapping,
+ * when they are mapped and in one piece; false when not, or when a page of
+ * them failed to read while classifying (state as it was: read them).
+ */
+static bool classify_mapped(struct ctx *c, uint64_t a, uint64_t b, uint64_t end,
+			    uint8_t *cls)
+{
+	uint64_t len = (end - a) * c->size_page;
+	struct sp_map m = { c->vbase + a * c->size_page,
+			    c->vbase + a * c->size_page, 0, false };
+	struct vt_classify_state st = c->st;
+	struct vt_error *err;
+	const void *p;
+
+	err = vt_x86_64_walk(c->x, m.start, m.start + len, map_leaf, &m);
+	if (err || m.bad || m.next != m.start + len) {
+		vt_error_free(err);
+		return false;
+	}
+	p = vt_dump_map_paddr(c->dump, m.paddr, len);
+	if (!p)
+		return false;
+	vt_classify(c->cls, &c->st, a, b - a, p, end - a, cls);
+	if (!vt_dump_map_failed(p, len))
+		return true;
+	c->st = st;
+	c->r->map_retries++;
+	return false;
+}
+
 /*
  * Read and classify pfns [a, b) of the chunk at @chunk (@avail pfns of it
  * readable, one more than its length when a next pfn exists).
@@ -171,9 +225,12 @@ static struct vt_error *classify_range(struct ctx *c, uint64_t chunk,
 				       uint8_t *cls)
 {
 	uint64_t end = b - chunk < avail ? b + 1 : b;
-	struct vt_error *err = read_struct_pages(c, chunk, avail, a, end);
+	struct vt_error *err;
 	uint64_t i = a - chunk, n = b - chunk;
 
+	if (c->mapped && classify_mapped(c, a, b, end, cls + i))
+		return NULL;
+	err = read_struct_pages(c, chunk, avail, a, end);
 	if (err)
 		return err;
 	while (i < n) {
@@ -211,11 +268,31 @@ static bool carried(struct ctx *c, uint64_t chunk, uint64_t a, uint64_t end,
 }
 
 /*
+ * Classify pfn @a alone (its struct page and the next): when that decides
+ * the group up to @b (a free buddy block or a compound page starting
+ * there), keep it; else forget it, state and counters as they were.
+ */
+static bool peek_group(struct ctx *c, uint64_t chunk, uint64_t avail,
+		       uint64_t a, uint64_t b, uint8_t *cls)
+{
+	struct vt_classify_state st = c->st;
+	uint64_t unreadable = c->r->sp_unreadable;
+	struct vt_error *err = classify_range(c, chunk, avail, a, a + 1, cls);
+
+	if (!err && carried(c, chunk, a + 1, b, cls))
+		return true;
+	vt_error_free(err); /* the whole read says it again */
+	c->st = st;
+	c->r->sp_unreadable = unreadable;
+	return false;
+}
+
+/*
  * Classes of pfns [pfn, pfn + n) of a chunk, into cls. Struct pages are
- * read a group of SP_GROUP pfns at a time, first only its first vmemmap
- * page: when a free buddy block or a compound page found there covers the
- * rest of the group, the rest is never read. On an idle machine that reads
- * one page of struct pages in 16.
+ * read a group of SP_GROUP pfns at a time: first only the group's first
+ * struct page, then its first vmemmap page: when a free buddy block or a
+ * compound page found there covers the rest of the group, the rest is
+ * never read. On an idle machine that reads two struct pages per group.
  */
 static struct vt_error *classify_chunk(struct ctx *c, uint64_t pfn, uint64_t n,
 				       uint8_t *cls)
@@ -230,6 +307,10 @@ static struct vt_error *classify_chunk(struct ctx *c, uint64_t pfn, uint64_t n,
 		if (b > pfn + n)
 			b = pfn + n;
 		if (carried(c, pfn, a, b, cls)) {
+			a = b;
+			continue;
+		}
+		if (b - a > 1 && peek_group(c, pfn, avail, a, b, cls)) {
 			a = b;
 			continue;
 		}
@@ -557,38 +638,45 @@ static struct vt_error *write_page(struct ctx *c, uint64_t pfn,
 	return vt_writer_page(c->w, pfn, data);
 }
 
-/* Pages [pfn, pfn + n), all dumped, read in large pieces. */
+/*
+ * Pages [pfn, pfn + n), all dumped, read in large pieces straight into
+ * the writer's batch.
+ */
 static struct vt_error *write_run(struct ctx *c, uint64_t pfn, uint64_t n)
 {
 	uint64_t per = READ_BYTES / c->page_size;
 
 	while (n) {
+		size_t room = 0;
+		uint8_t *to = vt_writer_slot(c->w, &room);
 		uint64_t m = n < per ? n : per;
-		struct vt_error *err = vt_dump_read_paddr(
-			c->dump, pfn * c->page_size, c->data, m * c->page_size);
+		struct vt_error *err;
 
+		if (!to) /* the writer has failed: let it say so */
+			return write_page(c, pfn, c->data);
+		m = m < room ? m : room;
+		err = vt_dump_read_paddr(c->dump, pfn * c->page_size, to,
+					 m * c->page_size);
 		if (err) {
 			/* page by page, leaving out the ones that fail */
 			vt_error_free(err);
 			for (uint64_t i = 0; i < m; i++) {
-				bool ok;
+				uint8_t *p = to + i * c->page_size;
 
-				err = vt_dump_read_page(c->dump, pfn + i,
-							c->data);
-				ok = !err;
+				err = vt_dump_read_page(c->dump, pfn + i, p);
 				if (err) {
 					note_unreadable(c->r, pfn + i, err);
 					vt_error_free(err);
+					p = NULL;
 				}
-				err = write_page(c, pfn + i,
-						 ok ? c->data : NULL);
+				err = write_page(c, pfn + i, p);
 				if (err)
 					return err;
 			}
 		} else {
 			for (uint64_t i = 0; i < m; i++) {
 				err = write_page(c, pfn + i,
-						 c->data + i * c->page_size);
+						 to + i * c->page_size);
 				if (err)
 					return err;
 			}
@@ -870,6 +958,8 @@ static struct vt_error *setup(struct ctx *c, size_t *vi_len)
 
 	*vi_len = 0;
 	err = vt_dump_open(paths, 1, &c->dump);
+	if (!err && !c->o->non_mmap)
+		c->mapped = c->r->mapped = vt_dump_use_mmap(c->dump);
 	if (err)
 		return err;
 	if (c->o->vmcoreinfo_path) {

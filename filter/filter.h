@@ -25,6 +25,7 @@ struct vt_filter_opts {
 	bool force; /* -f */
 	uint32_t codec; /* DUMP_DH_COMPRESSED_* or 0 */
 	unsigned int threads;
+	bool non_mmap; /* --non-mmap: read struct pages with pread() only */
 	/* called now and then with pfns done of total; may be NULL */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
@@ -56,6 +57,8 @@ struct vt_filter_report {
 	unsigned int unreadable_runs; /* entries used */
 	uint64_t warnings; /* implausible struct pages (kept) */
 	uint64_t sp_unreadable; /* RAM pfns whose struct page was unreadable */
+	bool mapped; /* struct pages were read in place (see --non-mmap) */
+	uint64_t map_retries; /* ranges of them read again: a page failed */
 	uint64_t bad_roots; /* mem_section roots that could not be read */
 	/* non-empty: pages were not classified (why); every page dumped */
 	char blind[1024];

@@ -62,6 +62,9 @@ static const char usage_text[] =
 	"                    any N; default 1)\n"
 	"  --message-level N the sum of: 1 progress, 2 common messages,\n"
 	"                    4 errors, 8 debug, 16 report (default 7)\n"
+	"  --non-mmap        read VMCORE with read calls only (default: a\n"
+	"                    saved ELF vmcore's struct pages are read through\n"
+	"                    mmap; /proc/vmcore never is)\n"
 	"  --work-dir DIR    accepted for makedumpfile compatibility; unused\n"
 	"  -x VMLINUX, --cyclic-buffer N, --non-cyclic, --splitblock-size N,\n"
 	"  -D                accepted and ignored (vmemtrim needs no vmlinux\n"
@@ -86,6 +89,7 @@ enum {
 	OPT_WORK_DIR,
 	OPT_CYCLIC_BUFFER,
 	OPT_NON_CYCLIC,
+	OPT_NON_MMAP,
 	OPT_SPLITBLOCK,
 	OPT_SPLIT,
 };
@@ -96,6 +100,7 @@ static const struct option long_opts[] = {
 	{ "work-dir", required_argument, NULL, OPT_WORK_DIR },
 	{ "cyclic-buffer", required_argument, NULL, OPT_CYCLIC_BUFFER },
 	{ "non-cyclic", no_argument, NULL, OPT_NON_CYCLIC },
+	{ "non-mmap", no_argument, NULL, OPT_NON_MMAP },
 	{ "splitblock-size", required_argument, NULL, OPT_SPLITBLOCK },
 	{ "split", no_argument, NULL, OPT_SPLIT },
 	{ "help", no_argument, NULL, 'h' },
@@ -208,6 +213,9 @@ static int parse(struct cli *c, int argc, char **argv)
 		case OPT_CYCLIC_BUFFER:
 		case OPT_NON_CYCLIC:
 		case OPT_SPLITBLOCK:
+			break;
+		case OPT_NON_MMAP:
+			c->f.non_mmap = true;
 			break;
 		case OPT_SPLIT:
 			return usage_error("%s: not supported", "--split");
@@ -441,6 +449,13 @@ int main(int argc, char **argv)
 	}
 	if (c.message_level & ML_ERROR)
 		print_degraded(&c, &r);
+	if (c.message_level & ML_DEBUG)
+		fprintf(stderr,
+			"vmemtrim: debug: %s: struct pages read %s; %llu "
+			"ranges read again after a page of the mapping "
+			"failed\n",
+			c.f.input, r.mapped ? "in place (mmap)" : "with pread",
+			(unsigned long long)r.map_retries);
 	if (c.message_level & ML_COMMON) {
 		fprintf(stderr,
 			"vmemtrim: %llu of %llu pages dumped, %llu vmemmap "

@@ -32,6 +32,7 @@
 #define BATCH_BYTES (1u << 20) /* page data per batch (input side) */
 #define BATCH_MIN_PAGES 16
 #define DATA_BUF_BYTES (4u << 20) /* data written per write, at most */
+#define WRITEBACK_BYTES (16u << 20) /* data written between writeback starts */
 #define DESC_BUF_ENTRIES 65536 /* 1.5 MiB of descriptors per write */
 #define FLAT_RECORD_MAX (4u << 20) /* payload of one flattened record */
 #define ZERO_CHUNK (1u << 20) /* zeros written where fallocate fails */
@@ -128,6 +129,7 @@ struct vt_writer {
 	uint8_t *dbuf; /* data not yet written, for file offset dpos */
 	size_t dlen, dcap;
 	uint64_t dpos, data_next; /* data_next: offset of the next byte */
+	uint64_t flushed; /* data below this was handed to writeback */
 	uint8_t *pbuf; /* descriptors not yet written, from index pfirst */
 	size_t pcount, pcap;
 	uint64_t pfirst;
@@ -632,6 +634,19 @@ static struct vt_error *flush_data(struct vt_writer *w)
 		return fail_write(w, e, w->dpos + done);
 	w->dpos += w->dlen;
 	w->dlen = 0;
+	if (w->tmp && !w->opts.flattened &&
+	    w->dpos - w->flushed >= WRITEBACK_BYTES) {
+		/*
+		 * Start writing back what is written so far, without waiting:
+		 * the disk works while we compress, the final fsync() has
+		 * little left to do, and a small capture kernel holds fewer
+		 * dirty pages. An error here shows again in that fsync().
+		 */
+		(void)sync_file_range(w->fd, (off_t)w->flushed,
+				      (off_t)(w->dpos - w->flushed),
+				      SYNC_FILE_RANGE_WRITE);
+		w->flushed = w->dpos;
+	}
 	return NULL;
 }
 
@@ -1352,7 +1367,7 @@ struct vt_error *vt_writer_page(struct vt_writer *w, uint64_t pfn,
 	b = fill_batch(w);
 	b->pfn[b->n] = pfn;
 	b->slot[b->n].kind = data ? PAGE_DATA : PAGE_MISSING;
-	if (data)
+	if (data && data != b->in + (size_t)b->n * w->bs)
 		memcpy(b->in + (size_t)b->n * w->bs, data, w->bs);
 	b->n++;
 	w->nr_given++;
@@ -1367,6 +1382,17 @@ struct vt_error *vt_writer_page(struct vt_writer *w, uint64_t pfn,
 				  &did);
 	while (!err && did);
 	return err;
+}
+
+void *vt_writer_slot(struct vt_writer *w, size_t *room)
+{
+	struct wr_batch *b;
+
+	if (w->state != WR_PAGES)
+		return NULL;
+	b = fill_batch(w);
+	*room = w->per_batch - b->n;
+	return b->in + (size_t)b->n * w->bs;
 }
 
 struct vt_error *vt_writer_seek(struct vt_writer *w, uint64_t index)

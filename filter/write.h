@@ -102,6 +102,15 @@ struct vt_error *vt_writer_page(struct vt_writer *w, uint64_t pfn,
 				const void *data);
 
 /*
+ * Where the next vt_writer_page() keeps its page, and in @room how many
+ * pages from there fit before the writer compresses what it holds: a
+ * caller may read up to @room pages there and pass each page's own place
+ * to vt_writer_page(), which then copies nothing. NULL when no page can be
+ * written now.
+ */
+void *vt_writer_slot(struct vt_writer *w, size_t *room);
+
+/*
  * Let the next vt_writer_page() fill descriptor @index (the rank of its pfn
  * among the 2nd bitmap's set bits) and pfns start ascending anew from there.
  * Page data is still appended in call order, so a caller can write the

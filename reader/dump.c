@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "mapguard.h"
 #include "vmemtrim/dump.h"
 #include "vmemtrim/format.h"
 #include "vmemtrim/vmcoreinfo.h"
@@ -343,6 +344,33 @@ struct vt_error *vt_dump_read_page(struct vt_dump *d, uint64_t pfn, void *buf)
 				    d->files[0]->path, (unsigned long long)pfn,
 				    (unsigned long long)d->info.max_pfn);
 	return f->ops->read_page(f, pfn, buf);
+}
+
+bool vt_dump_use_mmap(struct vt_dump *d)
+{
+	bool any = false;
+
+	for (unsigned int i = 0; i < d->nfiles; i++)
+		if (d->files[i]->ops->map && d->files[i]->ops->map(d->files[i]))
+			any = true;
+	return any;
+}
+
+const void *vt_dump_map_paddr(struct vt_dump *d, uint64_t paddr, size_t len)
+{
+	const uint64_t ps = d->info.page_size;
+	uint64_t next;
+	struct vt_file *f = len ? file_of(d, paddr / ps, &next) : NULL;
+
+	if (!f || !f->ops->map_span ||
+	    (paddr + len + ps - 1) / ps > f->part.end_pfn)
+		return NULL;
+	return f->ops->map_span(f, paddr, len);
+}
+
+bool vt_dump_map_failed(const void *p, size_t len)
+{
+	return vt_mapguard_failed(p, len);
 }
 
 struct vt_error *vt_dump_read_paddr(struct vt_dump *d, uint64_t paddr,

@@ -13,15 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "mapguard.h"
 #include "vmemtrim/format.h"
 
 #define ELF_PAGE_SIZE 4096
 #define ELF_MAX_PHDRS (1u << 20)
 #define ELF_MAX_NOTES (64u << 20)
 #define NO_DATA UINT64_MAX
+#define PROC_FS_MAGIC 0x9fa0 /* statfs f_type of /proc */
 
 /* Physical bytes [start, end) are at file offset off (NO_DATA: none). */
 struct elf_piece {
@@ -43,6 +46,7 @@ struct elf_file {
 	size_t nruns;
 	char *notes;
 	char *vmcoreinfo;
+	const uint8_t *map; /* the whole file, or NULL (see elf_map) */
 };
 
 static struct elf_file *to_elf(struct vt_file *f)
@@ -437,6 +441,7 @@ static void elf_close(struct vt_file *f)
 {
 	struct elf_file *e = to_elf(f);
 
+	vt_mapguard_unmap(e->map, e->size);
 	close(e->fd);
 	free(e->pieces);
 	free(e->runs);
@@ -446,14 +451,13 @@ static void elf_close(struct vt_file *f)
 	free(e);
 }
 
-static struct vt_error *elf_read_span(struct vt_file *f, uint64_t paddr,
-				      void *buf, size_t len, bool *done)
+/* The piece holding all of [paddr, paddr + len) in the file, or NULL. */
+static const struct elf_piece *span_piece(const struct elf_file *e,
+					  uint64_t paddr, size_t len)
 {
-	struct elf_file *e = to_elf(f);
 	size_t lo = 0, hi = e->npieces;
 	const struct elf_piece *pc;
 
-	*done = false;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -467,17 +471,60 @@ static struct vt_error *elf_read_span(struct vt_file *f, uint64_t paddr,
 	pc = &e->pieces[lo];
 	if (pc->off == NO_DATA || pc->start > paddr || paddr + len > pc->end)
 		return NULL;
-	*done = true;
+	return pc;
+}
+
+static struct vt_error *elf_read_span(struct vt_file *f, uint64_t paddr,
+				      void *buf, size_t len, bool *done)
+{
+	struct elf_file *e = to_elf(f);
+	const struct elf_piece *pc = span_piece(e, paddr, len);
+
+	*done = pc != NULL;
+	if (!pc)
+		return NULL;
 	return vt_error_prefix(vt_pread_full(e->fd, f->path, buf, len,
 					     pc->off + (paddr - pc->start),
 					     "memory"),
 			       "paddr 0x%llx: ", (unsigned long long)paddr);
 }
 
+/*
+ * Map the whole file, when it is a regular file outside /proc: mapping
+ * /proc/vmcore sets up page tables for all of it at once, more memory
+ * than a capture kernel has.
+ */
+static bool elf_map(struct vt_file *f)
+{
+	struct elf_file *e = to_elf(f);
+	struct statfs sfs;
+	struct stat st;
+
+	if (!e->map && fstat(e->fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size == e->size && fstatfs(e->fd, &sfs) == 0 &&
+	    sfs.f_type != PROC_FS_MAGIC)
+		e->map = vt_mapguard_map(e->fd, e->size);
+	return e->map != NULL;
+}
+
+static const void *elf_map_span(struct vt_file *f, uint64_t paddr, size_t len)
+{
+	struct elf_file *e = to_elf(f);
+	const struct elf_piece *pc = e->map ? span_piece(e, paddr, len) : NULL;
+	const uint8_t *p;
+
+	if (!pc)
+		return NULL;
+	p = e->map + pc->off + (paddr - pc->start);
+	return vt_mapguard_failed(p, len) ? NULL : p;
+}
+
 static const struct vt_file_ops elf_ops = {
 	.pfn_run = elf_pfn_run,
 	.read_page = elf_read_page,
 	.read_span = elf_read_span,
+	.map = elf_map,
+	.map_span = elf_map_span,
 	.page_storage = elf_page_storage,
 	.close = elf_close,
 };

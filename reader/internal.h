@@ -46,6 +46,13 @@ struct vt_file_ops {
 	 */
 	struct vt_error *(*read_span)(struct vt_file *f, uint64_t paddr,
 				      void *buf, size_t len, bool *done);
+	/*
+	 * Optional: map the file for map_span (see vt_dump_use_mmap());
+	 * false when it cannot.
+	 */
+	bool (*map)(struct vt_file *f);
+	/* @len bytes at @paddr inside the mapping, stored contiguously */
+	const void *(*map_span)(struct vt_file *f, uint64_t paddr, size_t len);
 	void (*close)(struct vt_file *f);
 };
 

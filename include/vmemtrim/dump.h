@@ -100,6 +100,26 @@ struct vt_error *vt_dump_read_paddr(struct vt_dump *dump, uint64_t paddr,
 				    void *buf, size_t len);
 
 /*
+ * Read the input through a read-only mapping where that is possible (an
+ * ELF vmcore in a regular file; never /proc/vmcore, whose mapping would
+ * build page tables for all of it at once), for vt_dump_map_paddr().
+ * The first call installs a SIGBUS handler for the whole process, which
+ * turns a page that fails to read into zeros and notes it: only for
+ * programs that own their signals. Returns whether anything is mapped.
+ */
+bool vt_dump_use_mmap(struct vt_dump *dump);
+
+/*
+ * Where @len bytes of physical memory at @paddr are in the mapping, or
+ * NULL: not mapped, not stored in one piece, or a page of them failed
+ * before (vt_dump_read_paddr() then says why). A page may fail while
+ * being read: the bytes are good only if vt_dump_map_failed() says false
+ * for them after the caller is done with them.
+ */
+const void *vt_dump_map_paddr(struct vt_dump *dump, uint64_t paddr, size_t len);
+bool vt_dump_map_failed(const void *p, size_t len);
+
+/*
  * Counts over the whole dump: pfns in RAM, pfns dumped, and how many of
  * the dumped pages are stored as the shared zero page (kdump only; 0 for
  * ELF). Reads every page descriptor of a kdump file once.

@@ -11,7 +11,11 @@
  *                                 (a transient error; default: always)
  * A read (pread, pread64, read) that starts in a range fails with EIO; one
  * that starts before a range and reaches into it returns the bytes before
- * it (a short read), as a disk with bad sectors does.
+ * it (a short read), as a disk with bad sectors does. A mapping of the file
+ * (mmap, mmap64) raises SIGBUS (BUS_ADRERR) on a load from any page that
+ * holds a byte of a range, as the kernel does when a page of a mapped file
+ * cannot be read; with VT_FAULT_EIO_TIMES, only ranges whose reads still
+ * fail do so, and a mapping counts as no read.
  *
  * Write faults on the output:
  *   VT_FAULT_WRITE_FILE=GLOB      the files written whose path (that of
@@ -31,6 +35,8 @@
  *   VT_FAULT_KILL_AT=before-rename|after-rename
  *                                 SIGKILL just before or after a rename
  *                                 whose new path matches GLOB
+ *   VT_FAULT_KILL_SIGNAL=N        send signal N instead of SIGKILL (for
+ *                                 one the program may catch: SIGBUS)
  * A write that does not fit the space left writes what fits (a short
  * write) and the next fails with ENOSPC; so do fallocate() and
  * posix_fallocate() (which allocate nothing then).
@@ -54,6 +60,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -88,6 +95,7 @@ static struct {
 	bool kill;
 	uint64_t kill_after;
 	int kill_rename; /* 0, 1 before, 2 after */
+	int kill_signal;
 	const char *log;
 	uint64_t written, allocated, eio_hits, enospc_hits;
 	struct space files[MAX_FILES];
@@ -104,6 +112,8 @@ static int (*real_fallocate)(int, int, off_t, off_t);
 static int (*real_fallocate64)(int, int, off64_t, off64_t);
 static int (*real_posix_fallocate)(int, off_t, off_t);
 static int (*real_posix_fallocate64)(int, off64_t, off64_t);
+static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static void *(*real_mmap64)(void *, size_t, int, int, int, off64_t);
 static int (*real_rename)(const char *, const char *);
 static int (*real_renameat)(int, const char *, int, const char *);
 static int (*real_renameat2)(int, const char *, int, const char *,
@@ -164,6 +174,8 @@ __attribute__((constructor)) static void shim_init(void)
 	RESOLVE(fallocate64);
 	RESOLVE(posix_fallocate);
 	RESOLVE(posix_fallocate64);
+	RESOLVE(mmap);
+	RESOLVE(mmap64);
 	RESOLVE(rename);
 	RESOLVE(renameat);
 	RESOLVE(renameat2);
@@ -218,6 +230,13 @@ __attribute__((constructor)) static void shim_init(void)
 			F.kill_rename = 2;
 		else
 			die("VT_FAULT_KILL_AT", s);
+	}
+	F.kill_signal = SIGKILL;
+	s = getenv("VT_FAULT_KILL_SIGNAL");
+	if (s && *s) {
+		F.kill_signal = (int)parse_u64("VT_FAULT_KILL_SIGNAL", s, &end);
+		if (*end || F.kill_signal <= 0 || F.kill_signal >= NSIG)
+			die("VT_FAULT_KILL_SIGNAL", s);
 	}
 	F.log = getenv("VT_FAULT_LOG");
 }
@@ -311,6 +330,63 @@ ssize_t pread64(int fd, void *buf, size_t len, off64_t off)
 		return -1;
 	}
 	return real_pread64(fd, buf, n, off);
+}
+
+/*
+ * Put pages of an empty memfd over the pages of mapping @map (of @len
+ * bytes at file offset @off) that hold a failing byte: a load there is
+ * past that file's end, and the kernel raises SIGBUS, as for a page of a
+ * mapped file whose read failed.
+ */
+static void *fail_mapped(void *map, size_t len, uint64_t off)
+{
+	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE);
+	int mfd = -1;
+
+	if (map == MAP_FAILED)
+		return map;
+	pthread_mutex_lock(&F.lock);
+	for (size_t i = 0; i < F.nbad; i++) {
+		const struct range *r = &F.bad[i];
+		uint64_t a = r->start > off ? r->start : off;
+		uint64_t b = r->end < off + len ? r->end : off + len;
+
+		if (a >= b || !range_fails(i))
+			continue;
+		a = (a - off) / ps * ps;
+		b = ((b - off) + ps - 1) / ps * ps;
+		if (mfd < 0)
+			mfd = memfd_create("libfaultshim", MFD_CLOEXEC);
+		if (mfd < 0 ||
+		    real_mmap((uint8_t *)map + a, (size_t)(b - a), PROT_READ,
+			      MAP_SHARED | MAP_FIXED, mfd, 0) == MAP_FAILED) {
+			fprintf(stderr,
+				"libfaultshim: cannot fail a mapping\n");
+			_exit(125);
+		}
+	}
+	pthread_mutex_unlock(&F.lock);
+	if (mfd >= 0)
+		close(mfd);
+	return map;
+}
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	void *map = real_mmap(addr, len, prot, flags, fd, off);
+
+	if (!F.eio || (flags & MAP_ANONYMOUS) || !is_eio_file(fd))
+		return map;
+	return fail_mapped(map, len, (uint64_t)off);
+}
+
+void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
+{
+	void *map = real_mmap64(addr, len, prot, flags, fd, off);
+
+	if (!F.eio || (flags & MAP_ANONYMOUS) || !is_eio_file(fd))
+		return map;
+	return fail_mapped(map, len, (uint64_t)off);
 }
 
 ssize_t read(int fd, void *buf, size_t len)
@@ -459,7 +535,7 @@ static size_t write_gate(const struct space *s, int64_t off, size_t len)
 		n = len <= F.budget ? len : (size_t)F.budget;
 	if (F.kill) {
 		if (F.written >= F.kill_after)
-			kill(getpid(), SIGKILL);
+			kill(getpid(), F.kill_signal);
 		if (F.kill_after - F.written < n)
 			n = (size_t)(F.kill_after - F.written);
 	}
@@ -518,7 +594,7 @@ static ssize_t faulted_write(int fd, const void *buf, size_t len, int64_t off,
 		done = real_write(fd, buf, n);
 	write_done(s, at, done);
 	if (F.kill && done > 0 && F.written >= F.kill_after && n < len)
-		kill(getpid(), SIGKILL);
+		kill(getpid(), F.kill_signal);
 	pthread_mutex_unlock(&F.lock);
 	return done;
 }
@@ -623,7 +699,7 @@ int posix_fallocate64(int fd, off64_t off, off64_t len)
 static void rename_gate(int when, const char *to)
 {
 	if (F.kill_rename == when && path_matches(to))
-		kill(getpid(), SIGKILL);
+		kill(getpid(), F.kill_signal);
 }
 
 int rename(const char *from, const char *to)

@@ -8,7 +8,9 @@
 #      "Unreadable pages", exactly those pfns without data, every other page
 #      equal to the source, the pfns of unreadable struct pages dumped,
 #      the header INCOMPLETE; the same re-filtering a kdump-compressed
-#      input; transient errors: retried, or a true dump;
+#      input; transient errors: retried, or a true dump; the input read
+#      through its mapping (SIGBUS on the bad pages) and with --non-mmap:
+#      the same dump and warnings; a SIGBUS sent by kill still kills;
 #      on the page tables: exit 0, those pages left out, every other
 #      page dumped unclassified, INCOMPLETE;
 #  (b) ENOSPC after N bytes, for the edges of the file layout and
@@ -158,6 +160,35 @@ kd=$("$PY" $FAULTS kdumpfile "$dump" 0x11f 0x120 0x180 0xc64 2>&1)
 tap_eq "EIO: libkdumpfile opens it; the missing pfn alone fails" \
 	"read 3 failed 1" "$kd"
 rm -f "$dump"
+
+# The same faults read through the mapping of the input (the default: the
+# shim makes the bad pages of a mapping raise SIGBUS, as the kernel does)
+# and with --non-mmap (pread only) give the same dump and the same lines;
+# the mapped run read a range of struct pages again after a SIGBUS.
+shimmed VT_FAULT_EIO_FILE="$vm" VT_FAULT_EIO_RANGES="$ranges" \
+	-- --message-level 31 "$vm" "$tmp/eio-mmap"
+retry=$(sed -n 's/^vmemtrim: debug: .*: struct pages read in place (mmap); \([0-9]*\) ranges read again after a page of the mapping failed$/\1/p' "$tmp/err")
+tap_check "EIO, mapped: a SIGBUS made a range of struct pages be read again ($retry)" \
+	test "${retry:-0}" -ge 1
+grep warning "$tmp/err" >"$tmp/err-mmap"
+shimmed VT_FAULT_EIO_FILE="$vm" VT_FAULT_EIO_RANGES="$ranges" \
+	-- --message-level 31 --non-mmap "$vm" "$tmp/eio-pread"
+tap_eq "EIO, --non-mmap: exit 0, struct pages read with pread" \
+	"0 1" "$rc $(grep -c '^vmemtrim: debug: .*: struct pages read with pread; 0 ranges' "$tmp/err")"
+tap_check "EIO, --non-mmap: the same dump as through the mapping" \
+	cmp "$tmp/eio-mmap" "$tmp/eio-pread"
+tap_eq "EIO, --non-mmap: the same warnings as through the mapping" \
+	"$(sed "s|$tmp/eio-mmap|DUMP|g" "$tmp/err-mmap")" \
+	"$(grep warning "$tmp/err" | sed "s|$tmp/eio-pread|DUMP|g")"
+rm -f "$tmp/eio-mmap" "$tmp/eio-pread"
+
+# A SIGBUS that is not a failed page of the mapping (sent by kill) is not
+# swallowed: vmemtrim dies of it, leaving no DUMPFILE.
+shimmed VT_FAULT_KILL_AFTER=$((written / 2)) VT_FAULT_KILL_SIGNAL=7 \
+	-- "$vm" "$dump"
+tap_eq "SIGBUS sent mid-write: vmemtrim dies of it (exit 135), no DUMPFILE" \
+	"135 no" "$rc $([ -e "$dump" ] && echo yes || echo no)"
+rm -f "$out_dir"/*
 
 # 25 unreadable pfns apart: 20 lines, one for the other 5, the total.
 pfns=$(seq 3584 2 3632 | awk '{ printf "0x%x ", $1 }')

@@ -2,7 +2,9 @@
 /*
  * The ELF vmcore input on hand-built cores: PN_XNUM program header counts,
  * PT_LOADs with p_filesz < p_memsz, overlapping loads, loads that end inside
- * a page, notes (CPUs, VMCOREINFO), and malformed headers.
+ * a page, notes (CPUs, VMCOREINFO), malformed headers, and reading in
+ * place through the mapping (a page that fails reads as failed, not as
+ * data).
  */
 #include <elf.h>
 #include <setjmp.h>
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -235,6 +238,56 @@ static void test_filesz_overlap_and_partial_pages(void **unused)
 	vt_dump_close(d);
 }
 
+static void test_mapped_reads(void **unused)
+{
+	struct core c = { 0 };
+	unsigned char page[PAGE];
+	const unsigned char *p, *q;
+	struct vt_error *err;
+	struct vt_dump *d;
+	struct stat sb;
+	off_t cut;
+
+	(void)unused;
+	add_load(&c, 0x100000, 0x8000, 0x8000); /* pfns 0x100-0x107 */
+	add_load(&c, 0x200000, 0x2000, 0x4000); /* 0x200-0x201 data, 2 not */
+	write_core(&c, false);
+	d = open_ok();
+	assert_null(vt_dump_map_paddr(d, 0x100000, 64)); /* not mapped yet */
+	assert_true(vt_dump_use_mmap(d));
+	p = vt_dump_map_paddr(d, 0x100040, 2 * PAGE);
+	assert_non_null(p);
+	assert_int_equal(p[0], fill_of(0x100000));
+	assert_int_equal(p[2 * PAGE - 1], fill_of(0x102000));
+	assert_false(vt_dump_map_failed(p, 2 * PAGE));
+	/* across two loads, into a page without data, past the end: none */
+	assert_null(vt_dump_map_paddr(d, 0x107000, 2 * PAGE));
+	assert_null(vt_dump_map_paddr(d, 0x201000, 2 * PAGE));
+	assert_null(vt_dump_map_paddr(d, 0x400000, 8));
+	/*
+	 * the file loses its last pages under us (an I/O error reads the
+	 * same): loads from them read zeros, are noted, and the span is no
+	 * longer handed out, so pread reports them
+	 */
+	q = vt_dump_map_paddr(d, 0x200000, 2 * PAGE);
+	assert_non_null(q);
+	assert_int_equal(stat(path, &sb), 0); /* pfn 0x201 ends the file */
+	/* the file's pages past its new end fault; loads are not aligned */
+	cut = (sb.st_size - 1) / PAGE * PAGE;
+	assert_int_equal(truncate(path, cut), 0);
+	assert_int_equal(q[0], fill_of(0x200000));
+	assert_int_equal(q[2 * PAGE - 1], 0);
+	assert_true(vt_dump_map_failed(q + 2 * PAGE - 1, 1));
+	assert_false(vt_dump_map_failed(q, PAGE));
+	assert_false(vt_dump_map_failed(p, 2 * PAGE));
+	assert_null(vt_dump_map_paddr(d, 0x200000, 2 * PAGE));
+	assert_non_null(vt_dump_map_paddr(d, 0x200000, PAGE));
+	err = vt_dump_read_paddr(d, 0x201000, page, PAGE);
+	assert_non_null(err);
+	vt_error_free(err);
+	vt_dump_close(d);
+}
+
 /* Overwrite @len bytes at @off of the written core. */
 static void patch(uint64_t off, const void *bytes, size_t len)
 {
@@ -309,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_xnum_loads_and_notes),
 		cmocka_unit_test(test_filesz_overlap_and_partial_pages),
 		cmocka_unit_test(test_malformed_headers),
+		cmocka_unit_test(test_mapped_reads),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
