@@ -59,6 +59,8 @@ struct ctx {
 	bool blind;
 	bool counting; /* compute_block(count): also count unreadable struct pages */
 	bool mapped; /* struct pages may be read in place (vt_dump_use_mmap) */
+	/* what classify_mapped() read since the last map_release() */
+	const uint8_t *map_lo, *map_hi;
 	uint64_t block_a; /* first pfn of the block being computed */
 	uint64_t kt_pfn, kt_end; /* kernel text canary pfns [kt_pfn, kt_end) */
 	char *vmcoreinfo_text; /* -i */
@@ -208,12 +210,24 @@ static bool classify_mapped(struct ctx *c, uint64_t a, uint64_t b, uint64_t end,
 	p = vt_dump_map_paddr(c->dump, m.paddr, len);
 	if (!p)
 		return false;
+	if (!c->map_hi || (const uint8_t *)p < c->map_lo)
+		c->map_lo = p;
+	if ((const uint8_t *)p + len > c->map_hi)
+		c->map_hi = (const uint8_t *)p + len;
 	vt_classify(c->cls, &c->st, a, b - a, p, end - a, cls);
 	if (!vt_dump_map_failed(p, len))
 		return true;
 	c->st = st;
 	c->r->map_retries++;
 	return false;
+}
+
+/* The pages classify_mapped() read leave the resident set. */
+static void map_release(struct ctx *c)
+{
+	if (c->map_hi)
+		vt_dump_map_release(c->map_lo, (size_t)(c->map_hi - c->map_lo));
+	c->map_lo = c->map_hi = NULL;
 }
 
 /*
@@ -440,6 +454,7 @@ static struct vt_error *compute_block(struct ctx *c, uint64_t a, uint64_t n,
 		uint64_t m = n - s < CHUNK_PFNS ? n - s : CHUNK_PFNS;
 
 		err = classify_chunk(c, a + s, m, c->classes + s);
+		map_release(c);
 		if (err)
 			return err;
 	}

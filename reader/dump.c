@@ -373,6 +373,11 @@ bool vt_dump_map_failed(const void *p, size_t len)
 	return vt_mapguard_failed(p, len);
 }
 
+void vt_dump_map_release(const void *p, size_t len)
+{
+	vt_mapguard_release(p, len);
+}
+
 struct vt_error *vt_dump_read_paddr(struct vt_dump *d, uint64_t paddr,
 				    void *buf, size_t len)
 {

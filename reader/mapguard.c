@@ -117,6 +117,30 @@ void vt_mapguard_unmap(const void *p, uint64_t size)
 	pthread_mutex_unlock(&lock);
 }
 
+void vt_mapguard_release(const void *p, size_t len)
+{
+	/* a fault maps its neighbours too (fault-around): 64 KiB, aligned */
+	const uintptr_t around = (64u << 10) - 1;
+	uintptr_t a = (uintptr_t)p & ~around;
+	uintptr_t end = ((uintptr_t)p + len + around) & ~around;
+
+	if (!p || !len)
+		return;
+	for (int i = 0; i < MG_REGIONS; i++) {
+		uintptr_t base = atomic_load(&regions[i].base);
+		uintptr_t rlen = atomic_load(&regions[i].len);
+
+		if (!rlen || (uintptr_t)p < base || (uintptr_t)p - base >= rlen)
+			continue;
+		a = a < base ? base : a;
+		end = end > base + rlen ?
+			      (base + rlen + page_mask) & ~page_mask :
+			      end;
+		(void)madvise((void *)a, end - a, MADV_DONTNEED);
+		return;
+	}
+}
+
 uint64_t vt_mapguard_failures(void)
 {
 	return atomic_load(&failures);

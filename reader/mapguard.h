@@ -22,6 +22,13 @@
 const void *vt_mapguard_map(int fd, uint64_t size);
 void vt_mapguard_unmap(const void *p, uint64_t size);
 
+/*
+ * Let go of the pages of [p, p + len) this process has mapped: they stay
+ * in the page cache, but no longer count in its resident set (a mapping
+ * read through from end to end would otherwise hold all of it).
+ */
+void vt_mapguard_release(const void *p, size_t len);
+
 /* Pages that failed so far, in every mapping (only ever grows). */
 uint64_t vt_mapguard_failures(void);
 

@@ -120,6 +120,13 @@ const void *vt_dump_map_paddr(struct vt_dump *dump, uint64_t paddr, size_t len);
 bool vt_dump_map_failed(const void *p, size_t len);
 
 /*
+ * Done with [p, p + len) of the mapping for now: its pages leave the
+ * process's resident set (they stay in the page cache). Call it as the
+ * reading moves on, or the resident set grows with all that was read.
+ */
+void vt_dump_map_release(const void *p, size_t len);
+
+/*
  * Counts over the whole dump: pfns in RAM, pfns dumped, and how many of
  * the dumped pages are stored as the shared zero page (kdump only; 0 for
  * ELF). Reads every page descriptor of a kdump file once.

@@ -260,6 +260,9 @@ static void test_mapped_reads(void **unused)
 	assert_int_equal(p[0], fill_of(0x100000));
 	assert_int_equal(p[2 * PAGE - 1], fill_of(0x102000));
 	assert_false(vt_dump_map_failed(p, 2 * PAGE));
+	/* released pages are read again from the file when used */
+	vt_dump_map_release(p, 2 * PAGE);
+	assert_int_equal(p[PAGE], fill_of(0x101000));
 	/* across two loads, into a page without data, past the end: none */
 	assert_null(vt_dump_map_paddr(d, 0x107000, 2 * PAGE));
 	assert_null(vt_dump_map_paddr(d, 0x201000, 2 * PAGE));
