@@ -31,6 +31,12 @@
 #define READ_BYTES (1ULL << 20) /* page data read at once */
 #define SP_GROUP 1024ULL /* pfns of an order-10 free block */
 #define STORE_BYTES (32ULL << 20) /* pass 1's bitmaps kept up to this */
+/*
+ * Struct pages are read in place from this many bytes on; below, pread()
+ * (one syscall, a small copy) costs less than the page fault of a page
+ * not mapped yet.
+ */
+#define MAP_MIN_BYTES 4096ULL
 
 struct ctx {
 	const struct vt_filter_opts *o;
@@ -242,7 +248,8 @@ static struct vt_error *classify_range(struct ctx *c, uint64_t chunk,
 	struct vt_error *err;
 	uint64_t i = a - chunk, n = b - chunk;
 
-	if (c->mapped && classify_mapped(c, a, b, end, cls + i))
+	if (c->mapped && (end - a) * c->size_page >= MAP_MIN_BYTES &&
+	    classify_mapped(c, a, b, end, cls + i))
 		return NULL;
 	err = read_struct_pages(c, chunk, avail, a, end);
 	if (err)

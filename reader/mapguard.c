@@ -119,8 +119,11 @@ void vt_mapguard_unmap(const void *p, uint64_t size)
 
 void vt_mapguard_release(const void *p, size_t len)
 {
-	/* a fault maps its neighbours too (fault-around): 64 KiB, aligned */
-	const uintptr_t around = (64u << 10) - 1;
+	/*
+	 * A fault maps its neighbours too: fault-around (64 KiB) and, on a
+	 * page cache of large folios, the whole folio (up to 2 MiB, aligned)
+	 */
+	const uintptr_t around = (2u << 20) - 1;
 	uintptr_t a = (uintptr_t)p & ~around;
 	uintptr_t end = ((uintptr_t)p + len + around) & ~around;
 
