@@ -149,4 +149,4 @@ say "matrix done in $(($(date +%s) - T0)) s"
 REPORT=${BENCH_REPORT:-bench/RESULTS}
 SVG=${BENCH_REPORT:+$BENCH_REPORT.svg}
 /usr/bin/python3 bench/report.py "$TSV" "$REPORT.md" "${SVG:-bench/results.svg}" \
-	"bench/run.sh (make bench), BENCH_RUNS=$RUNS${BENCH_INPUTS:+, BENCH_INPUTS=\"$BENCH_INPUTS\"}"
+	"bench/run.sh (make bench) on commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), BENCH_RUNS=$RUNS${BENCH_INPUTS:+, BENCH_INPUTS=\"$BENCH_INPUTS\"}"
