@@ -57,14 +57,12 @@ struct ctx {
 	uint8_t *store_bm2, *store_keep;
 	uint8_t *sp; /* struct pages of a chunk (+1) */
 	uint8_t *valid; /* one per pfn of the chunk (+1) */
-	uint8_t *data; /* page data */
 	bool write_failed; /* pass 2 stopped writing pages */
 	uint64_t next_index; /* descriptor of the next page written */
 	unsigned int passes; /* 2, or 3 when other classes are dumped */
 	/* no classification (r->blind says why): every RAM pfn UNKNOWN */
 	bool blind;
 	bool counting; /* compute_block(count): also count unreadable struct pages */
-	bool mapped; /* struct pages may be read in place (vt_dump_use_mmap) */
 	/* what classify_mapped() read since the last map_release() */
 	const uint8_t *map_lo, *map_hi;
 	uint64_t block_a; /* first pfn of the block being computed */
@@ -173,8 +171,8 @@ static struct vt_error *read_struct_pages(struct ctx *c, uint64_t chunk,
 
 /* Where struct pages are in the input: one physically contiguous piece. */
 struct sp_map {
-	uint64_t start, next,
-		paddr; /* vaddrs: first, reached; paddr of start */
+	uint64_t start, next; /* vaddrs: the first, and the end reached */
+	uint64_t paddr; /* of start */
 	bool bad;
 };
 
@@ -248,7 +246,7 @@ static struct vt_error *classify_range(struct ctx *c, uint64_t chunk,
 	struct vt_error *err;
 	uint64_t i = a - chunk, n = b - chunk;
 
-	if (c->mapped && (end - a) * c->size_page >= MAP_MIN_BYTES &&
+	if (c->r->mapped && (end - a) * c->size_page >= MAP_MIN_BYTES &&
 	    classify_mapped(c, a, b, end, cls + i))
 		return NULL;
 	err = read_struct_pages(c, chunk, avail, a, end);
@@ -675,7 +673,7 @@ static struct vt_error *write_run(struct ctx *c, uint64_t pfn, uint64_t n)
 		struct vt_error *err;
 
 		if (!to) /* the writer has failed: let it say so */
-			return write_page(c, pfn, c->data);
+			return write_page(c, pfn, NULL);
 		m = m < room ? m : room;
 		err = vt_dump_read_paddr(c->dump, pfn * c->page_size, to,
 					 m * c->page_size);
@@ -980,10 +978,10 @@ static struct vt_error *setup(struct ctx *c, size_t *vi_len)
 
 	*vi_len = 0;
 	err = vt_dump_open(paths, 1, &c->dump);
-	if (!err && !c->o->non_mmap)
-		c->mapped = c->r->mapped = vt_dump_use_mmap(c->dump);
 	if (err)
 		return err;
+	if (!c->o->non_mmap)
+		c->r->mapped = vt_dump_use_mmap(c->dump);
 	if (c->o->vmcoreinfo_path) {
 		err = read_text_file(c->o->vmcoreinfo_path, &c->vmcoreinfo_text,
 				     vi_len);
@@ -1075,9 +1073,8 @@ static struct vt_error *alloc_buffers(struct ctx *c)
 	c->keep = malloc(BLOCK_PFNS / 8);
 	c->sp = malloc((CHUNK_PFNS + 1) * (c->size_page ? c->size_page : 1));
 	c->valid = malloc(CHUNK_PFNS + 1);
-	c->data = malloc(READ_BYTES > c->page_size ? READ_BYTES : c->page_size);
 	if (!c->classes || !c->bm1 || !c->src || !c->bm2 || !c->keep ||
-	    !c->sp || !c->valid || !c->data)
+	    !c->sp || !c->valid)
 		return vt_error_new(VT_ERR_NOMEM, "out of memory");
 	/* up to 512 GiB of RAM: 2 bits a pfn spare the second read */
 	if (2 * ((c->max_pfn + 7) / 8) <= STORE_BYTES) {
@@ -1107,7 +1104,6 @@ static void teardown(struct ctx *c)
 	free(c->keep);
 	free(c->sp);
 	free(c->valid);
-	free(c->data);
 	free(c->vmcoreinfo_text);
 	free(c->notes);
 }

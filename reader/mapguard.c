@@ -27,24 +27,24 @@ static struct {
 	_Atomic uintptr_t base, len; /* len 0: free */
 } regions[MG_REGIONS];
 static _Atomic uintptr_t bad[MG_BAD];
-static _Atomic unsigned int nbad;
-static _Atomic uint64_t failures;
+static _Atomic unsigned int nbad; /* pages failed, listed or not */
 static uintptr_t page_mask;
 static struct sigaction previous;
 /* guards the regions against each other, never taken by the handler */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static bool installed;
 
-static bool guarded(uintptr_t a)
+/* The guarded mapping holding address @a: its slot, or -1. */
+static int region_of(uintptr_t a)
 {
 	for (int i = 0; i < MG_REGIONS; i++) {
 		uintptr_t len = atomic_load(&regions[i].len);
 		uintptr_t base = atomic_load(&regions[i].base);
 
 		if (len && a >= base && a - base < len)
-			return true;
+			return i;
 	}
-	return false;
+	return -1;
 }
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
@@ -53,7 +53,7 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	unsigned int i;
 
 	(void)uc;
-	if (si->si_code <= 0 || !guarded(a) ||
+	if (si->si_code <= 0 || region_of(a) < 0 ||
 	    mmap((void *)a, page_mask + 1, PROT_READ,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
 		 0) == MAP_FAILED) {
@@ -65,7 +65,6 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	i = atomic_fetch_add(&nbad, 1);
 	if (i < MG_BAD)
 		atomic_store(&bad[i], a);
-	atomic_fetch_add(&failures, 1);
 }
 
 /* Under the lock. */
@@ -106,13 +105,14 @@ const void *vt_mapguard_map(int fd, uint64_t size)
 
 void vt_mapguard_unmap(const void *p, uint64_t size)
 {
+	int i;
+
 	if (!p)
 		return;
 	pthread_mutex_lock(&lock);
-	for (int i = 0; i < MG_REGIONS; i++)
-		if (atomic_load(&regions[i].base) == (uintptr_t)p &&
-		    atomic_load(&regions[i].len))
-			atomic_store(&regions[i].len, 0);
+	i = region_of((uintptr_t)p);
+	if (i >= 0)
+		atomic_store(&regions[i].len, 0);
 	munmap((void *)p, (size_t)size);
 	pthread_mutex_unlock(&lock);
 }
@@ -126,35 +126,22 @@ void vt_mapguard_release(const void *p, size_t len)
 	const uintptr_t around = (2u << 20) - 1;
 	uintptr_t a = (uintptr_t)p & ~around;
 	uintptr_t end = ((uintptr_t)p + len + around) & ~around;
+	int i = p && len ? region_of((uintptr_t)p) : -1;
+	uintptr_t base, top;
 
-	if (!p || !len)
+	if (i < 0)
 		return;
-	for (int i = 0; i < MG_REGIONS; i++) {
-		uintptr_t base = atomic_load(&regions[i].base);
-		uintptr_t rlen = atomic_load(&regions[i].len);
-
-		if (!rlen || (uintptr_t)p < base || (uintptr_t)p - base >= rlen)
-			continue;
-		a = a < base ? base : a;
-		end = end > base + rlen ?
-			      (base + rlen + page_mask) & ~page_mask :
-			      end;
-		(void)madvise((void *)a, end - a, MADV_DONTNEED);
-		return;
-	}
-}
-
-uint64_t vt_mapguard_failures(void)
-{
-	return atomic_load(&failures);
+	base = atomic_load(&regions[i].base);
+	top = (base + atomic_load(&regions[i].len) + page_mask) & ~page_mask;
+	a = a < base ? base : a;
+	end = end > top ? top : end;
+	(void)madvise((void *)a, end - a, MADV_DONTNEED);
 }
 
 bool vt_mapguard_failed(const void *p, size_t len)
 {
 	uintptr_t a = (uintptr_t)p, n = atomic_load(&nbad);
 
-	if (!atomic_load(&failures))
-		return false;
 	if (n > MG_BAD)
 		return true; /* too many to list: trust none */
 	for (uintptr_t i = 0; i < n; i++) {

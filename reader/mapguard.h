@@ -29,9 +29,6 @@ void vt_mapguard_unmap(const void *p, uint64_t size);
  */
 void vt_mapguard_release(const void *p, size_t len);
 
-/* Pages that failed so far, in every mapping (only ever grows). */
-uint64_t vt_mapguard_failures(void);
-
 /* Did any page of [p, p + len) fail (now or before)? */
 bool vt_mapguard_failed(const void *p, size_t len);
 

@@ -11,7 +11,9 @@
 #  - the output does not depend on --num-threads; -F | -R gives the same
 #    file; -e needs no --work-dir; refiltering keeps the bit;
 #  - profiles: idle, busy, mixed with holes, 2 nodes with HVO, 5-level,
-#    4 KiB vmemmap, no KASLR with the PCI hole.
+#    4 KiB vmemmap, no KASLR with the PCI hole;
+#  - struct pages read through the mapping: the same dump as --non-mmap,
+#    and the peak RSS no larger than its (mapped pages are let go).
 set -u
 # shellcheck disable=SC1091
 . tests/lib/tap.sh
@@ -209,6 +211,39 @@ PYEOF
 	fi
 	tap_eq "no temporary file is left behind" "" \
 		"$(find "$tmp" -name '*.vmemtrim-*')"
+fi
+
+# --- struct pages through the mapping ---------------------------------------
+
+# A saved vmcore's struct pages are read in place; the mapped pages are let
+# go as the reading moves on, so the peak RSS stays that of --non-mmap
+# (kept, a 16 GiB machine's 256 MiB of struct pages would stay mapped).
+# peak_rss ARGS...: "rc kB" of one vmemtrim run (its ru_maxrss).
+peak_rss() {
+	"$PY" -c 'import resource, subprocess, sys
+rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL).returncode
+print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$VT" "$@"
+}
+if gen idle16 --ram 16G --profile idle --seed 10; then
+	vt "idle16 mapped" "$tmp/idle16.d" -l -d 31 -e "$tmp/idle16" \
+		"$tmp/idle16.d"
+	tap_eq "idle16: struct pages read in place, none again" 1 \
+		"$(grep -c 'struct pages read in place (mmap); 0 ranges' "$tmp/idle16.d.err")"
+	vt "idle16 --non-mmap" "$tmp/idle16.p" --non-mmap -l -d 31 -e \
+		"$tmp/idle16" "$tmp/idle16.p"
+	tap_check "idle16: --non-mmap writes the same dump" \
+		cmp "$tmp/idle16.d" "$tmp/idle16.p"
+	rm -f "$tmp/idle16.d" "$tmp/idle16.p"
+	# shellcheck disable=SC2046
+	set -- $(peak_rss -l -d 31 -e "$tmp/idle16" "$tmp/idle16.d")
+	mrc=$1 mkb=$2
+	rm -f "$tmp/idle16.d"
+	# shellcheck disable=SC2046
+	set -- $(peak_rss --non-mmap -l -d 31 -e "$tmp/idle16" "$tmp/idle16.d")
+	tap_check "idle16: peak RSS through the mapping ($mkb kB) within 16 MiB of --non-mmap's ($2 kB)" \
+		test "$mrc $1" = "0 0" -a "$mkb" -le $(($2 + 16384))
+	rm -f "$tmp/idle16"*
 fi
 
 # --- bad input and usage ---------------------------------------------------
