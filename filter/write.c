@@ -14,6 +14,11 @@
  * write error only descriptors whose data lies wholly below the end of
  * what was written are kept; the rest of the descriptor area, allocated up
  * front, stays zero (offset 0: not written).
+ *
+ * Into a regular file the data is written by a thread of its own (struct
+ * wr_io), from one data buffer while the next fills: copying it into the
+ * page cache then costs the compressing thread nothing. Its error shows at
+ * the next hand-over, and descriptors are written only once it is idle.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -95,6 +100,22 @@ struct wr_pool {
 	bool ready; /* mutex and conds initialized */
 };
 
+/*
+ * The data writer thread: one write in flight at most, of @buf (the data
+ * buffer just filled; the caller fills the other), then its writeback.
+ */
+struct wr_io {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t tid;
+	bool started, pending, stop;
+	const uint8_t *buf;
+	size_t len;
+	uint64_t off;
+	int e; /* of the last write: 0 or errno */
+	size_t done; /* its bytes written */
+};
+
 struct vt_writer {
 	struct vt_writer_opts opts;
 	char *path; /* DUMPFILE, NULL for stdout */
@@ -127,7 +148,9 @@ struct vt_writer {
 	uint64_t stream_bytes; /* flattened: bytes of the stream */
 	uint64_t flat_end; /* flattened: farthest logical byte written */
 	uint8_t *dbuf; /* data not yet written, for file offset dpos */
+	uint8_t *dbuf2; /* the other data buffer: with the writer thread */
 	size_t dlen, dcap;
+	struct wr_io io;
 	uint64_t dpos, data_next; /* data_next: offset of the next byte */
 	uint64_t flushed; /* data below this was handed to writeback */
 	uint8_t *pbuf; /* descriptors not yet written, from index pfirst */
@@ -444,6 +467,112 @@ static uint64_t file_size(const struct vt_writer *w)
 	return end;
 }
 
+/* --- the data writer thread --------------------------------------------- */
+
+/* Hand what is written so far to writeback, without waiting for it. */
+static void start_writeback(struct vt_writer *w, uint64_t end)
+{
+	if (!w->tmp || w->opts.flattened || end - w->flushed < WRITEBACK_BYTES)
+		return;
+	/*
+	 * The disk works while we compress, the final fsync() has little
+	 * left to do, and a small capture kernel holds fewer dirty pages.
+	 * An error here shows again in that fsync().
+	 */
+	(void)sync_file_range(w->fd, (off_t)w->flushed,
+			      (off_t)(end - w->flushed), SYNC_FILE_RANGE_WRITE);
+	w->flushed = end;
+}
+
+static void *io_main(void *arg)
+{
+	struct vt_writer *w = arg;
+	struct wr_io *io = &w->io;
+
+	pthread_mutex_lock(&io->mu);
+	for (;;) {
+		size_t done;
+		int e;
+
+		while (!io->pending && !io->stop)
+			pthread_cond_wait(&io->cv, &io->mu);
+		if (!io->pending)
+			break;
+		pthread_mutex_unlock(&io->mu);
+		e = pwrite_all(w->fd, io->buf, io->len, io->off, &done);
+		if (!e)
+			start_writeback(w, io->off + io->len);
+		pthread_mutex_lock(&io->mu);
+		io->e = e;
+		io->done = done;
+		io->pending = false;
+		pthread_cond_broadcast(&io->cv);
+	}
+	pthread_mutex_unlock(&io->mu);
+	return NULL;
+}
+
+/*
+ * Wait until the writer thread is idle. 0, or the errno of its last write
+ * (once), with *durable_end the end of the data that write put down.
+ */
+static int io_wait(struct vt_writer *w, uint64_t *durable_end)
+{
+	struct wr_io *io = &w->io;
+	int e;
+
+	if (!io->started)
+		return 0;
+	pthread_mutex_lock(&io->mu);
+	while (io->pending)
+		pthread_cond_wait(&io->cv, &io->mu);
+	e = io->e;
+	io->e = 0;
+	*durable_end = io->off + io->done;
+	pthread_mutex_unlock(&io->mu);
+	return e;
+}
+
+static void io_stop(struct vt_writer *w)
+{
+	struct wr_io *io = &w->io;
+
+	if (!io->started)
+		return;
+	pthread_mutex_lock(&io->mu);
+	io->stop = true;
+	pthread_cond_broadcast(&io->cv);
+	pthread_mutex_unlock(&io->mu);
+	pthread_join(io->tid, NULL);
+	pthread_cond_destroy(&io->cv);
+	pthread_mutex_destroy(&io->mu);
+	io->started = false;
+}
+
+/*
+ * A writer thread for the data of a regular file, when one can be had;
+ * without it the data is written inline.
+ */
+static void io_start(struct vt_writer *w)
+{
+	struct wr_io *io = &w->io;
+
+	if (w->opts.flattened || !(w->dbuf2 = malloc(w->dcap)))
+		return;
+	if (pthread_mutex_init(&io->mu, NULL))
+		return;
+	if (pthread_cond_init(&io->cv, NULL)) {
+		pthread_mutex_destroy(&io->mu);
+		return;
+	}
+	if (pthread_create(&io->tid, NULL, io_main, w)) {
+		pthread_cond_destroy(&io->cv);
+		pthread_mutex_destroy(&io->mu);
+		return;
+	}
+	io->started = true;
+}
+
 /* --- failure: keep what is whole, mark the dump incomplete -------------- */
 
 static struct vt_error *stored_failure(const struct vt_writer *w)
@@ -496,6 +625,7 @@ static struct vt_error *close_dump(struct vt_writer *w, bool incomplete)
 	size_t done;
 	int e;
 
+	io_stop(w); /* idle: every caller flushed and waited */
 	if (incomplete)
 		status |= DUMP_DH_COMPRESSED_INCOMPLETE;
 	put_le32(w->hdr + KDUMP_HDR_STATUS, status);
@@ -545,8 +675,12 @@ static struct vt_error *fail_write(struct vt_writer *w, int e,
 				   uint64_t durable_end)
 {
 	struct vt_error *err, *cerr = NULL;
+	uint64_t end;
 	size_t done;
 
+	/* a write in flight ends first (its own error, if any, is this one) */
+	if (io_wait(w, &end) && end < durable_end)
+		durable_end = end;
 	if (!w->opts.flattened) {
 		/* the descriptor area is allocated: this write succeeds */
 		drop_descs_past(w, durable_end);
@@ -556,8 +690,7 @@ static struct vt_error *fail_write(struct vt_writer *w, int e,
 				   &done);
 		w->pfirst += w->pcount;
 		w->pcount = 0;
-		if (durable_end > w->dpos)
-			w->dpos = durable_end;
+		w->dpos = durable_end;
 		w->close_pending = true;
 	} else {
 		/* descriptors only follow the data they describe */
@@ -622,31 +755,44 @@ static struct vt_error *close_failed(struct vt_writer *w)
 
 /* --- buffered data and descriptors -------------------------------------- */
 
+/*
+ * Write the data buffer: hand it to the writer thread (after the write
+ * before it, whose error shows here), or write it inline.
+ */
 static struct vt_error *flush_data(struct vt_writer *w)
 {
+	struct wr_io *io = &w->io;
+	uint64_t end;
+	uint8_t *t;
 	size_t done;
 	int e;
 
 	if (!w->dlen)
 		return NULL;
-	e = out_put(w, w->dpos, w->dbuf, w->dlen, &done);
+	if (!io->started) {
+		e = out_put(w, w->dpos, w->dbuf, w->dlen, &done);
+		if (e)
+			return fail_write(w, e, w->dpos + done);
+		w->dpos += w->dlen;
+		w->dlen = 0;
+		start_writeback(w, w->dpos);
+		return NULL;
+	}
+	e = io_wait(w, &end);
 	if (e)
-		return fail_write(w, e, w->dpos + done);
+		return fail_write(w, e, end);
+	pthread_mutex_lock(&io->mu);
+	io->buf = w->dbuf;
+	io->len = w->dlen;
+	io->off = w->dpos;
+	io->pending = true;
+	pthread_cond_broadcast(&io->cv);
+	pthread_mutex_unlock(&io->mu);
+	t = w->dbuf;
+	w->dbuf = w->dbuf2;
+	w->dbuf2 = t;
 	w->dpos += w->dlen;
 	w->dlen = 0;
-	if (w->tmp && !w->opts.flattened &&
-	    w->dpos - w->flushed >= WRITEBACK_BYTES) {
-		/*
-		 * Start writing back what is written so far, without waiting:
-		 * the disk works while we compress, the final fsync() has
-		 * little left to do, and a small capture kernel holds fewer
-		 * dirty pages. An error here shows again in that fsync().
-		 */
-		(void)sync_file_range(w->fd, (off_t)w->flushed,
-				      (off_t)(w->dpos - w->flushed),
-				      SYNC_FILE_RANGE_WRITE);
-		w->flushed = w->dpos;
-	}
 	return NULL;
 }
 
@@ -654,9 +800,12 @@ static struct vt_error *flush_data(struct vt_writer *w)
 static struct vt_error *flush_descs(struct vt_writer *w)
 {
 	struct vt_error *err = flush_data(w);
+	uint64_t end;
 	size_t done;
 	int e;
 
+	if (!err && (e = io_wait(w, &end)))
+		err = fail_write(w, e, end);
 	if (err || !w->pcount)
 		return err;
 	e = out_put(w, w->desc_off + w->pfirst * KDUMP_PD_LEN, w->pbuf,
@@ -1144,6 +1293,7 @@ static struct vt_error *start_output(struct vt_writer *w)
 static void writer_free(struct vt_writer *w)
 {
 	pool_stop(w);
+	io_stop(w);
 	if (w->tmp) {
 		if (w->fd >= 0)
 			close(w->fd);
@@ -1161,6 +1311,7 @@ static void writer_free(struct vt_writer *w)
 	free(w->batches);
 	scratch_free(&w->scratch);
 	free(w->dbuf);
+	free(w->dbuf2);
 	free(w->pbuf);
 	free(w->fail_msg);
 	free(w->tmp);
@@ -1305,6 +1456,7 @@ static struct vt_error *alloc_batches(struct vt_writer *w)
 	if (!w->dbuf || !w->pbuf ||
 	    scratch_init(&w->scratch, w->opts.codec, w->bs))
 		return vt_error_new(VT_ERR_NOMEM, "out of memory");
+	io_start(w);
 	if (threads > 1)
 		return pool_start(w, threads);
 	return NULL;

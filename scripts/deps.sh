@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential pkg-config zlib1g-dev liblzo2-dev libsnappy-dev \
 libzstd-dev libcmocka-dev crash makedumpfile qemu-system-x86 \
 busybox-static kexec-tools libkdumpfile-dev python3-libkdumpfile \
-python3-drgn cpio gdb kmod clang man-db"
+python3-drgn cpio gdb kmod clang man-db strace"
 
 missing=""
 for p in $PKGS; do

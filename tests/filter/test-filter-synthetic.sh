@@ -243,6 +243,18 @@ if gen idle16 --ram 16G --profile idle --seed 10; then
 	set -- $(peak_rss --non-mmap -l -d 31 -e "$tmp/idle16" "$tmp/idle16.d")
 	tap_check "idle16: peak RSS through the mapping ($mkb kB) within 16 MiB of --non-mmap's ($2 kB)" \
 		test "$mrc $1" = "0 0" -a "$mkb" -le $(($2 + 16384))
+	rm -f "$tmp/idle16.d"
+	# The data of a regular DUMPFILE (the writes of about 4 MiB) is
+	# written by a thread of its own, never by the one that compresses
+	# (the process itself: its first write is the header).
+	strace -f -qq -e trace=pwrite64 -o "$tmp/idle16.st" "$VT" -l -d 31 \
+		-e "$tmp/idle16" "$tmp/idle16.d" >/dev/null 2>&1
+	tap_eq "idle16: its data is written by a thread of its own, not the compressing one" \
+		"0 yes" "$(awk 'NR == 1 { main = $1 }
+			/pwrite64\(/ { n = $NF + 0
+				if (n > 2097152) { big++; if ($1 == main) bad++ } }
+			END { print bad + 0, (big > 2 ? "yes" : "no") }' \
+			"$tmp/idle16.st" 2>&1)"
 	rm -f "$tmp/idle16"*
 fi
 
