@@ -10,6 +10,8 @@
  * the block buffers plus the -e bitmaps, whatever the size of RAM.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,12 +33,52 @@
 #define READ_BYTES (1ULL << 20) /* page data read at once */
 #define SP_GROUP 1024ULL /* pfns of an order-10 free block */
 #define STORE_BYTES (32ULL << 20) /* pass 1's bitmaps kept up to this */
+#define P1_MAX_THREADS 4 /* pass 1 workers by default, at most */
 /*
  * Struct pages are read in place from this many bytes on; below, pread()
  * (one syscall, a small copy) costs less than the page fault of a page
  * not mapped yet.
  */
 #define MAP_MIN_BYTES 4096ULL
+
+/* What one block's classification adds to the report. */
+struct blk_counts {
+	uint64_t by_class[VT_CLASS_NR], excluded[VT_CLASS_NR];
+	uint64_t absent, sp_unreadable, map_retries, warnings;
+};
+
+/*
+ * What computing one block needs of its own: the buffers, the classifier
+ * state, a page-table walker (its cache is not shared) and the counts. The
+ * main thread has one; each pass 1 worker has another.
+ */
+struct blk {
+	struct vt_x86_64 *x;
+	bool own_x; /* x is this block's own (freed with it) */
+	bool blind; /* c->blind when the pass started */
+	struct vt_classify_state st;
+	uint8_t *classes; /* one per pfn of the block */
+	uint8_t *bm1, *src, *bm2, *keep; /* one bit per pfn of the block */
+	uint8_t *sp; /* struct pages of a chunk (+1) */
+	uint8_t *valid; /* one per pfn of the chunk (+1) */
+	/* what classify_mapped() read since the last map_release() */
+	const uint8_t *map_lo, *map_hi;
+	uint64_t block_a; /* first pfn of the block being computed */
+	bool counting; /* compute_block(count): also count unreadable struct pages */
+	struct blk_counts n;
+};
+
+/* A pass 1 worker: computes every nth block, one result at a time. */
+struct p1_worker {
+	struct ctx *c;
+	struct blk b;
+	pthread_t tid;
+	bool started;
+	unsigned int first; /* its first block */
+	bool ready; /* the result of block a waits for the main thread */
+	uint64_t a, n;
+	struct vt_error *err;
+};
 
 struct ctx {
 	const struct vt_filter_opts *o;
@@ -49,23 +91,21 @@ struct ctx {
 	struct vt_exclude *ex;
 	struct vt_writer *w;
 	uint64_t max_pfn, page_size, size_page, vbase;
-	struct vt_classify_state st;
 	bool excluded[VT_CLASS_NR]; /* by the dump level */
-	uint8_t *classes; /* one per pfn of the block */
-	uint8_t *bm1, *src, *bm2, *keep; /* one bit per pfn of the block */
+	struct blk mb; /* the main thread's */
 	/* pass 1's bm2 and keep for every pfn, when small enough to keep */
 	uint8_t *store_bm2, *store_keep;
-	uint8_t *sp; /* struct pages of a chunk (+1) */
-	uint8_t *valid; /* one per pfn of the chunk (+1) */
+	/* pass 1 workers (none: the main thread classifies) */
+	struct p1_worker *p1;
+	unsigned int np1;
+	pthread_mutex_t p1_mu;
+	pthread_cond_t p1_cv;
+	bool p1_stop;
 	bool write_failed; /* pass 2 stopped writing pages */
 	uint64_t next_index; /* descriptor of the next page written */
 	unsigned int passes; /* 2, or 3 when other classes are dumped */
 	/* no classification (r->blind says why): every RAM pfn UNKNOWN */
 	bool blind;
-	bool counting; /* compute_block(count): also count unreadable struct pages */
-	/* what classify_mapped() read since the last map_release() */
-	const uint8_t *map_lo, *map_hi;
-	uint64_t block_a; /* first pfn of the block being computed */
 	uint64_t kt_pfn, kt_end; /* kernel text canary pfns [kt_pfn, kt_end) */
 	char *vmcoreinfo_text; /* -i */
 	void *notes; /* output notes when -i adds a VMCOREINFO note */
@@ -114,6 +154,7 @@ static double now(void)
 
 struct sp_read {
 	struct ctx *c;
+	struct blk *b;
 	uint64_t first_pfn, npfns, vstart;
 };
 
@@ -121,11 +162,12 @@ static void read_piece(struct sp_read *s, uint64_t vaddr, uint64_t paddr,
 		       uint64_t len)
 {
 	struct ctx *c = s->c;
+	struct blk *b = s->b;
 	uint64_t off = vaddr - s->vstart;
 	struct vt_error *err;
 	uint64_t first, end;
 
-	err = vt_dump_read_paddr(c->dump, paddr, c->sp + off, len);
+	err = vt_dump_read_paddr(c->dump, paddr, b->sp + off, len);
 	if (err) {
 		vt_error_free(err);
 		if (len > c->page_size) {
@@ -147,7 +189,7 @@ static void read_piece(struct sp_read *s, uint64_t vaddr, uint64_t paddr,
 	if (end > s->npfns)
 		end = s->npfns;
 	if (first < end)
-		memset(c->valid + first, 1, end - first);
+		memset(b->valid + first, 1, end - first);
 }
 
 static int sp_leaf(void *arg, const struct vt_leaf *l)
@@ -157,15 +199,16 @@ static int sp_leaf(void *arg, const struct vt_leaf *l)
 	return 0;
 }
 
-/* Read the struct pages of pfns [a, b) of the chunk at @chunk into c->sp. */
-static struct vt_error *read_struct_pages(struct ctx *c, uint64_t chunk,
-					  uint64_t npfns, uint64_t a,
-					  uint64_t b)
+/* Read the struct pages of pfns [a, b) of the chunk at @chunk into b->sp. */
+static struct vt_error *read_struct_pages(struct ctx *c, struct blk *bk,
+					  uint64_t chunk, uint64_t npfns,
+					  uint64_t a, uint64_t b)
 {
-	struct sp_read s = { c, chunk, npfns, c->vbase + chunk * c->size_page };
+	struct sp_read s = { c, bk, chunk, npfns,
+			     c->vbase + chunk * c->size_page };
 
-	memset(c->valid + (a - chunk), 0, b - a);
-	return vt_x86_64_walk(c->x, c->vbase + a * c->size_page,
+	memset(bk->valid + (a - chunk), 0, b - a);
+	return vt_x86_64_walk(bk->x, c->vbase + a * c->size_page,
 			      c->vbase + b * c->size_page, sp_leaf, &s);
 }
 
@@ -196,17 +239,17 @@ static int map_leaf(void *arg, const struct vt_leaf *l)
  * when they are mapped and in one piece; false when not, or when a page of
  * them failed to read while classifying (state as it was: read them).
  */
-static bool classify_mapped(struct ctx *c, uint64_t a, uint64_t b, uint64_t end,
-			    uint8_t *cls)
+static bool classify_mapped(struct ctx *c, struct blk *bk, uint64_t a,
+			    uint64_t b, uint64_t end, uint8_t *cls)
 {
 	uint64_t len = (end - a) * c->size_page;
 	struct sp_map m = { c->vbase + a * c->size_page,
 			    c->vbase + a * c->size_page, 0, false };
-	struct vt_classify_state st = c->st;
+	struct vt_classify_state st = bk->st;
 	struct vt_error *err;
 	const void *p;
 
-	err = vt_x86_64_walk(c->x, m.start, m.start + len, map_leaf, &m);
+	err = vt_x86_64_walk(bk->x, m.start, m.start + len, map_leaf, &m);
 	if (err || m.bad || m.next != m.start + len) {
 		vt_error_free(err);
 		return false;
@@ -214,62 +257,62 @@ static bool classify_mapped(struct ctx *c, uint64_t a, uint64_t b, uint64_t end,
 	p = vt_dump_map_paddr(c->dump, m.paddr, len);
 	if (!p)
 		return false;
-	if (!c->map_hi || (const uint8_t *)p < c->map_lo)
-		c->map_lo = p;
-	if ((const uint8_t *)p + len > c->map_hi)
-		c->map_hi = (const uint8_t *)p + len;
-	vt_classify(c->cls, &c->st, a, b - a, p, end - a, cls);
+	if (!bk->map_hi || (const uint8_t *)p < bk->map_lo)
+		bk->map_lo = p;
+	if ((const uint8_t *)p + len > bk->map_hi)
+		bk->map_hi = (const uint8_t *)p + len;
+	vt_classify(c->cls, &bk->st, a, b - a, p, end - a, cls);
 	if (!vt_dump_map_failed(p, len))
 		return true;
-	c->st = st;
-	c->r->map_retries++;
+	bk->st = st;
+	bk->n.map_retries++;
 	return false;
 }
 
 /* The pages classify_mapped() read leave the resident set. */
-static void map_release(struct ctx *c)
+static void map_release(struct blk *b)
 {
-	if (c->map_hi)
-		vt_dump_map_release(c->map_lo, (size_t)(c->map_hi - c->map_lo));
-	c->map_lo = c->map_hi = NULL;
+	if (b->map_hi)
+		vt_dump_map_release(b->map_lo, (size_t)(b->map_hi - b->map_lo));
+	b->map_lo = b->map_hi = NULL;
 }
 
 /*
  * Read and classify pfns [a, b) of the chunk at @chunk (@avail pfns of it
  * readable, one more than its length when a next pfn exists).
  */
-static struct vt_error *classify_range(struct ctx *c, uint64_t chunk,
-				       uint64_t avail, uint64_t a, uint64_t b,
-				       uint8_t *cls)
+static struct vt_error *classify_range(struct ctx *c, struct blk *bk,
+				       uint64_t chunk, uint64_t avail,
+				       uint64_t a, uint64_t b, uint8_t *cls)
 {
 	uint64_t end = b - chunk < avail ? b + 1 : b;
 	struct vt_error *err;
 	uint64_t i = a - chunk, n = b - chunk;
 
 	if (c->r->mapped && (end - a) * c->size_page >= MAP_MIN_BYTES &&
-	    classify_mapped(c, a, b, end, cls + i))
+	    classify_mapped(c, bk, a, b, end, cls + i))
 		return NULL;
-	err = read_struct_pages(c, chunk, avail, a, end);
+	err = read_struct_pages(c, bk, chunk, avail, a, end);
 	if (err)
 		return err;
 	while (i < n) {
 		uint64_t j = i;
 
-		if (!c->valid[i]) {
+		if (!bk->valid[i]) {
 			/* a pfn of RAM with data: not a hole without memmap */
-			uint64_t bi = chunk + i - c->block_a;
+			uint64_t bi = chunk + i - bk->block_a;
 
-			if (c->counting && get_bit8(c->src, bi))
-				c->r->sp_unreadable++;
+			if (bk->counting && get_bit8(bk->src, bi))
+				bk->n.sp_unreadable++;
 			cls[i++] = VT_CLASS_UNKNOWN;
-			vt_classify_reset(&c->st);
+			vt_classify_reset(&bk->st);
 			continue;
 		}
-		while (j < n && c->valid[j])
+		while (j < n && bk->valid[j])
 			j++;
-		vt_classify(c->cls, &c->st, chunk + i, j - i,
-			    c->sp + i * c->size_page,
-			    j - i + (j < end - chunk && c->valid[j] ? 1 : 0),
+		vt_classify(c->cls, &bk->st, chunk + i, j - i,
+			    bk->sp + i * c->size_page,
+			    j - i + (j < end - chunk && bk->valid[j] ? 1 : 0),
 			    cls + i);
 		i = j;
 	}
@@ -277,12 +320,12 @@ static struct vt_error *classify_range(struct ctx *c, uint64_t chunk,
 }
 
 /* Does the carried decision cover pfns up to @end? Then fill them. */
-static bool carried(struct ctx *c, uint64_t chunk, uint64_t a, uint64_t end,
+static bool carried(struct blk *b, uint64_t chunk, uint64_t a, uint64_t end,
 		    uint8_t *cls)
 {
-	if (c->st.carry_end < end || c->st.carry_end <= a)
+	if (b->st.carry_end < end || b->st.carry_end <= a)
 		return false;
-	memset(cls + (a - chunk), c->st.carry_class, end - a);
+	memset(cls + (a - chunk), b->st.carry_class, end - a);
 	return true;
 }
 
@@ -291,18 +334,19 @@ static bool carried(struct ctx *c, uint64_t chunk, uint64_t a, uint64_t end,
  * the group up to @b (a free buddy block or a compound page starting
  * there), keep it; else forget it, state and counters as they were.
  */
-static bool peek_group(struct ctx *c, uint64_t chunk, uint64_t avail,
-		       uint64_t a, uint64_t b, uint8_t *cls)
+static bool peek_group(struct ctx *c, struct blk *bk, uint64_t chunk,
+		       uint64_t avail, uint64_t a, uint64_t b, uint8_t *cls)
 {
-	struct vt_classify_state st = c->st;
-	uint64_t unreadable = c->r->sp_unreadable;
-	struct vt_error *err = classify_range(c, chunk, avail, a, a + 1, cls);
+	struct vt_classify_state st = bk->st;
+	uint64_t unreadable = bk->n.sp_unreadable;
+	struct vt_error *err =
+		classify_range(c, bk, chunk, avail, a, a + 1, cls);
 
-	if (!err && carried(c, chunk, a + 1, b, cls))
+	if (!err && carried(bk, chunk, a + 1, b, cls))
 		return true;
 	vt_error_free(err); /* the whole read says it again */
-	c->st = st;
-	c->r->sp_unreadable = unreadable;
+	bk->st = st;
+	bk->n.sp_unreadable = unreadable;
 	return false;
 }
 
@@ -313,8 +357,8 @@ static bool peek_group(struct ctx *c, uint64_t chunk, uint64_t avail,
  * compound page found there covers the rest of the group, the rest is
  * never read. On an idle machine that reads two struct pages per group.
  */
-static struct vt_error *classify_chunk(struct ctx *c, uint64_t pfn, uint64_t n,
-				       uint8_t *cls)
+static struct vt_error *classify_chunk(struct ctx *c, struct blk *bk,
+				       uint64_t pfn, uint64_t n, uint8_t *cls)
 {
 	uint64_t avail = pfn + n < c->max_pfn ? n + 1 : n;
 	uint64_t head = c->page_size / c->size_page; /* pfns per vmemmap page */
@@ -325,18 +369,18 @@ static struct vt_error *classify_chunk(struct ctx *c, uint64_t pfn, uint64_t n,
 
 		if (b > pfn + n)
 			b = pfn + n;
-		if (carried(c, pfn, a, b, cls)) {
+		if (carried(bk, pfn, a, b, cls)) {
 			a = b;
 			continue;
 		}
-		if (b - a > 1 && peek_group(c, pfn, avail, a, b, cls)) {
+		if (b - a > 1 && peek_group(c, bk, pfn, avail, a, b, cls)) {
 			a = b;
 			continue;
 		}
 		h = a + head < b ? a + head : b;
-		err = classify_range(c, pfn, avail, a, h, cls);
-		if (!err && h < b && !carried(c, pfn, h, b, cls))
-			err = classify_range(c, pfn, avail, h, b, cls);
+		err = classify_range(c, bk, pfn, avail, a, h, cls);
+		if (!err && h < b && !carried(bk, pfn, h, b, cls))
+			err = classify_range(c, bk, pfn, avail, h, b, cls);
 		if (err)
 			return err;
 		a = b;
@@ -347,13 +391,13 @@ static struct vt_error *classify_chunk(struct ctx *c, uint64_t pfn, uint64_t n,
 /* --- one block ------------------------------------------------------------ */
 
 /* RAM and data-present bits of [a, a + n) from the input. */
-static struct vt_error *block_presence(struct ctx *c, uint64_t a, uint64_t n,
-				       bool *any_ram)
+static struct vt_error *block_presence(struct ctx *c, struct blk *b, uint64_t a,
+				       uint64_t n, bool *any_ram)
 {
 	uint64_t pfn = a;
 
-	memset(c->bm1, 0, (n + 7) / 8);
-	memset(c->src, 0, (n + 7) / 8);
+	memset(b->bm1, 0, (n + 7) / 8);
+	memset(b->src, 0, (n + 7) / 8);
 	*any_ram = false;
 	while (pfn < a + n) {
 		enum vt_pfn_state st;
@@ -366,9 +410,9 @@ static struct vt_error *block_presence(struct ctx *c, uint64_t a, uint64_t n,
 			end = a + n;
 		if (st != VT_PFN_HOLE) {
 			*any_ram = true;
-			set_bits8(c->bm1, pfn - a, end - a);
+			set_bits8(b->bm1, pfn - a, end - a);
 			if (st == VT_PFN_DUMPED)
-				set_bits8(c->src, pfn - a, end - a);
+				set_bits8(b->src, pfn - a, end - a);
 		}
 		pfn = end;
 	}
@@ -377,34 +421,36 @@ static struct vt_error *block_presence(struct ctx *c, uint64_t a, uint64_t n,
 
 /*
  * bm2 and keep bits of the @m (<= 8) pfns at @i of the block, from bm1,
- * src and the classes; with @count, the report's counters. Eight pfns of
+ * src and the classes; with @count, the block's counts. Eight pfns of
  * one class with data (most of an idle machine) are decided at once.
  */
-static void decide_byte(struct ctx *c, uint64_t i, uint64_t m, bool count)
+static void decide_byte(const struct ctx *c, struct blk *bk, uint64_t i,
+			uint64_t m, bool count)
 {
-	struct vt_filter_report *r = c->r;
-	uint8_t ram = c->bm1[i >> 3], have = c->src[i >> 3], out = 0, kern = 0;
+	struct blk_counts *r = &bk->n;
+	uint8_t ram = bk->bm1[i >> 3], have = bk->src[i >> 3], out = 0,
+		kern = 0;
 	uint64_t word;
 
 	if (!ram)
 		return;
-	memcpy(&word, c->classes + i, sizeof(word));
+	memcpy(&word, bk->classes + i, sizeof(word));
 	if (m == 8 && ram == 0xff && have == 0xff &&
-	    word == 0x0101010101010101ULL * c->classes[i]) {
-		enum vt_page_class k = c->classes[i];
+	    word == 0x0101010101010101ULL * bk->classes[i]) {
+		enum vt_page_class k = bk->classes[i];
 
 		if (count) {
 			r->by_class[k] += 8;
 			r->excluded[k] += c->excluded[k] ? 8 : 0;
 		}
 		if (!c->excluded[k]) {
-			c->bm2[i >> 3] = 0xff;
-			c->keep[i >> 3] = k == VT_CLASS_KEEP ? 0xff : 0;
+			bk->bm2[i >> 3] = 0xff;
+			bk->keep[i >> 3] = k == VT_CLASS_KEEP ? 0xff : 0;
 		}
 		return;
 	}
 	for (uint64_t b = 0; b < m; b++) {
-		enum vt_page_class k = c->classes[i + b];
+		enum vt_page_class k = bk->classes[i + b];
 
 		if (!(ram >> b & 1))
 			continue;
@@ -422,54 +468,99 @@ static void decide_byte(struct ctx *c, uint64_t i, uint64_t m, bool count)
 		if (k == VT_CLASS_KEEP)
 			kern |= (uint8_t)(1u << b);
 	}
-	c->bm2[i >> 3] = out;
-	c->keep[i >> 3] = kern;
+	bk->bm2[i >> 3] = out;
+	bk->keep[i >> 3] = kern;
 }
 
 /*
  * Bitmaps of block [a, a + n) before -e: bm1 (RAM), bm2 (dumped), keep
- * (class always dumped); with @count, the report's counters.
+ * (class always dumped); with @count, the block's counts. A block starts
+ * a run of the classifier: no aligned free block or compound page crosses
+ * 4 GiB, so blocks can be computed in any order, on any thread.
  */
-static struct vt_error *compute_block(struct ctx *c, uint64_t a, uint64_t n,
-				      bool count)
+static struct vt_error *compute_block(struct ctx *c, struct blk *b, uint64_t a,
+				      uint64_t n, bool count)
 {
 	struct vt_error *err;
 	bool any_ram;
 
-	c->block_a = a;
-	c->counting = count;
-	err = block_presence(c, a, n, &any_ram);
+	b->block_a = a;
+	b->counting = count;
+	vt_classify_reset(&b->st);
+	err = block_presence(c, b, a, n, &any_ram);
 	if (err)
 		return err;
 	if (!count && c->store_bm2) {
 		/* pass 1 kept what it decided: no struct page read again */
-		memcpy(c->bm2, c->store_bm2 + a / 8, (n + 7) / 8);
-		memcpy(c->keep, c->store_keep + a / 8, (n + 7) / 8);
+		memcpy(b->bm2, c->store_bm2 + a / 8, (n + 7) / 8);
+		memcpy(b->keep, c->store_keep + a / 8, (n + 7) / 8);
 		return NULL;
 	}
-	memset(c->bm2, 0, (n + 7) / 8);
-	memset(c->keep, 0, (n + 7) / 8);
-	if (!any_ram) {
-		vt_classify_reset(&c->st);
+	memset(b->bm2, 0, (n + 7) / 8);
+	memset(b->keep, 0, (n + 7) / 8);
+	if (!any_ram)
 		return NULL;
-	}
-	if (c->blind)
-		memset(c->classes, VT_CLASS_UNKNOWN, n);
-	for (uint64_t s = 0; s < n && !c->blind; s += CHUNK_PFNS) {
+	if (b->blind)
+		memset(b->classes, VT_CLASS_UNKNOWN, n);
+	for (uint64_t s = 0; s < n && !b->blind; s += CHUNK_PFNS) {
 		uint64_t m = n - s < CHUNK_PFNS ? n - s : CHUNK_PFNS;
 
-		err = classify_chunk(c, a + s, m, c->classes + s);
-		map_release(c);
+		err = classify_chunk(c, b, a + s, m, b->classes + s);
+		map_release(b);
 		if (err)
 			return err;
 	}
 	for (uint64_t i = 0; i < n; i += 8)
-		decide_byte(c, i, n - i < 8 ? n - i : 8, count);
-	if (count && c->store_bm2) {
-		memcpy(c->store_bm2 + a / 8, c->bm2, (n + 7) / 8);
-		memcpy(c->store_keep + a / 8, c->keep, (n + 7) / 8);
-	}
+		decide_byte(c, b, i, n - i < 8 ? n - i : 8, count);
 	return NULL;
+}
+
+/*
+ * The block's counts go to the report (and start again from zero); the
+ * implausible struct pages only in pass 1 (pass 2 may see them again).
+ */
+static void add_counts(struct ctx *c, struct blk *b, bool pass1)
+{
+	struct vt_filter_report *r = c->r;
+
+	for (int k = 0; k < VT_CLASS_NR; k++) {
+		r->by_class[k] += b->n.by_class[k];
+		r->excluded[k] += b->n.excluded[k];
+	}
+	r->absent += b->n.absent;
+	r->sp_unreadable += b->n.sp_unreadable;
+	r->map_retries += b->n.map_retries;
+	r->warnings += pass1 ? b->st.warnings : 0;
+	b->st.warnings = 0;
+	memset(&b->n, 0, sizeof(b->n));
+}
+
+static struct vt_error *blk_init(struct ctx *c, struct blk *b)
+{
+	b->classes = malloc(BLOCK_PFNS);
+	b->bm1 = malloc(BLOCK_PFNS / 8);
+	b->src = malloc(BLOCK_PFNS / 8);
+	b->bm2 = malloc(BLOCK_PFNS / 8);
+	b->keep = malloc(BLOCK_PFNS / 8);
+	b->sp = malloc((CHUNK_PFNS + 1) * (c->size_page ? c->size_page : 1));
+	b->valid = malloc(CHUNK_PFNS + 1);
+	if (!b->classes || !b->bm1 || !b->src || !b->bm2 || !b->keep ||
+	    !b->sp || !b->valid)
+		return vt_error_new(VT_ERR_NOMEM, "out of memory");
+	return NULL;
+}
+
+static void blk_free(struct blk *b)
+{
+	if (b->own_x)
+		vt_x86_64_free(b->x);
+	free(b->classes);
+	free(b->bm1);
+	free(b->src);
+	free(b->bm2);
+	free(b->keep);
+	free(b->sp);
+	free(b->valid);
 }
 
 /* --- pass 1 --------------------------------------------------------------- */
@@ -480,16 +571,17 @@ static struct vt_error *compute_block(struct ctx *c, uint64_t a, uint64_t n,
  * the struct pages are not what VMCOREINFO says (a wrong SIZE(page), PG_*
  * number or offset) and no class can be trusted.
  */
-static bool canary_broken(struct ctx *c, uint64_t a, uint64_t n)
+static bool canary_broken(struct ctx *c, const struct blk *b, uint64_t a,
+			  uint64_t n)
 {
 	uint64_t lo = c->kt_pfn > a ? c->kt_pfn : a;
 	uint64_t hi = c->kt_end < a + n ? c->kt_end : a + n;
 
 	for (uint64_t p = lo; p < hi; p++) {
-		enum vt_page_class k = c->classes[p - a];
+		enum vt_page_class k = b->classes[p - a];
 
 		if (k != VT_CLASS_KEEP && k != VT_CLASS_UNKNOWN &&
-		    get_bit8(c->src, p - a)) {
+		    get_bit8(b->src, p - a)) {
 			go_blind(c,
 				 "the struct page of pfn %#llx (kernel text) "
 				 "reads as %s",
@@ -521,31 +613,203 @@ static uint64_t popcount_block(const uint8_t *bm, uint64_t n)
 	return k;
 }
 
-static struct vt_error *pass1_once(struct ctx *c, uint64_t *dumped)
+static uint64_t block_len(const struct ctx *c, uint64_t a)
 {
-	*dumped = 0;
-	c->passes = 2;
-	vt_classify_reset(&c->st);
-	for (uint64_t a = 0; a < c->max_pfn; a += BLOCK_PFNS) {
-		uint64_t n = c->max_pfn - a < BLOCK_PFNS ? c->max_pfn - a :
-							   BLOCK_PFNS;
-		struct vt_error *err = compute_block(c, a, n, true);
+	return c->max_pfn - a < BLOCK_PFNS ? c->max_pfn - a : BLOCK_PFNS;
+}
 
+/* A worker computes blocks first, first + np1, ... handing each over. */
+static void *p1_main(void *arg)
+{
+	struct p1_worker *w = arg;
+	struct ctx *c = w->c;
+
+	for (uint64_t a = (uint64_t)w->first * BLOCK_PFNS; a < c->max_pfn;
+	     a += (uint64_t)c->np1 * BLOCK_PFNS) {
+		struct vt_error *err;
+
+		bool stop;
+
+		pthread_mutex_lock(&c->p1_mu);
+		while (w->ready && !c->p1_stop)
+			pthread_cond_wait(&c->p1_cv, &c->p1_mu);
+		stop = c->p1_stop;
+		pthread_mutex_unlock(&c->p1_mu);
+		if (stop)
+			break;
+		err = compute_block(c, &w->b, a, block_len(c, a), true);
+		pthread_mutex_lock(&c->p1_mu);
+		w->a = a;
+		w->err = err;
+		w->ready = true;
+		pthread_cond_broadcast(&c->p1_cv);
+		pthread_mutex_unlock(&c->p1_mu);
 		if (err)
+			break;
+	}
+	return NULL;
+}
+
+static void p1_stop(struct ctx *c)
+{
+	if (!c->np1)
+		return;
+	pthread_mutex_lock(&c->p1_mu);
+	c->p1_stop = true;
+	pthread_cond_broadcast(&c->p1_cv);
+	pthread_mutex_unlock(&c->p1_mu);
+	for (unsigned int i = 0; i < c->np1; i++) {
+		if (c->p1[i].started)
+			pthread_join(c->p1[i].tid, NULL);
+		vt_error_free(c->p1[i].err);
+		blk_free(&c->p1[i].b);
+	}
+	free(c->p1);
+	c->p1 = NULL;
+	c->np1 = 0;
+	pthread_cond_destroy(&c->p1_cv);
+	pthread_mutex_destroy(&c->p1_mu);
+}
+
+/*
+ * Start the pass 1 workers: one per CPU this process may run on (at most
+ * o->classify_threads when set, P1_MAX_THREADS else), when the input reads
+ * safely from several threads (an ELF vmcore) and has several blocks.
+ * None started: the main thread classifies.
+ */
+static void p1_start(struct ctx *c)
+{
+	uint64_t blocks = (c->max_pfn + BLOCK_PFNS - 1) / BLOCK_PFNS;
+	unsigned int n = c->o->classify_threads;
+	cpu_set_t set;
+
+	if (!n) {
+		n = 1;
+		if (sched_getaffinity(0, sizeof(set), &set) == 0)
+			n = (unsigned int)CPU_COUNT(&set);
+		if (n > P1_MAX_THREADS)
+			n = P1_MAX_THREADS;
+	}
+	if (n > blocks)
+		n = (unsigned int)blocks;
+	if (n < 2 || c->blind || c->info->format != VT_FORMAT_ELF)
+		return;
+	c->p1 = calloc(n, sizeof(*c->p1));
+	if (!c->p1)
+		return;
+	pthread_mutex_init(&c->p1_mu, NULL);
+	pthread_cond_init(&c->p1_cv, NULL);
+	c->p1_stop = false;
+	c->np1 = n;
+	for (unsigned int i = 0; i < n; i++) {
+		struct p1_worker *w = &c->p1[i];
+		struct vt_error *err;
+
+		w->c = c;
+		w->first = i;
+		w->b.own_x = true;
+		err = blk_init(c, &w->b);
+		if (!err)
+			err = vt_x86_64_new(c->dump, c->kp, &w->b.x);
+		if (err) {
+			vt_error_free(err);
+			break;
+		}
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		struct p1_worker *w = &c->p1[i];
+
+		if (!w->b.x || !w->b.valid ||
+		    pthread_create(&w->tid, NULL, p1_main, w)) {
+			p1_stop(c); /* a thread short: the main thread does it */
+			return;
+		}
+		w->started = true;
+	}
+}
+
+/* Block @a, computed: by a worker (waited for), else here. */
+static struct vt_error *p1_block(struct ctx *c, uint64_t a, struct blk **out)
+{
+	struct p1_worker *w;
+
+	if (!c->np1) {
+		*out = &c->mb;
+		return compute_block(c, &c->mb, a, block_len(c, a), true);
+	}
+	w = &c->p1[(a / BLOCK_PFNS) % c->np1];
+	pthread_mutex_lock(&c->p1_mu);
+	while (!w->ready)
+		pthread_cond_wait(&c->p1_cv, &c->p1_mu);
+	pthread_mutex_unlock(&c->p1_mu);
+	*out = &w->b;
+	return w->err;
+}
+
+/* The worker of block @a may go on to its next block. */
+static void p1_done(struct ctx *c, uint64_t a)
+{
+	struct p1_worker *w;
+
+	if (!c->np1)
+		return;
+	w = &c->p1[(a / BLOCK_PFNS) % c->np1];
+	pthread_mutex_lock(&c->p1_mu);
+	w->ready = false;
+	pthread_cond_broadcast(&c->p1_cv);
+	pthread_mutex_unlock(&c->p1_mu);
+}
+
+/*
+ * Pass 1 proper: the blocks are computed (on the workers, several at
+ * once), and taken in pfn order here: counts, the stored bitmaps, -e.
+ */
+static struct vt_error *pass1_blocks(struct ctx *c, uint64_t *dumped)
+{
+	for (uint64_t a = 0; a < c->max_pfn; a += BLOCK_PFNS) {
+		uint64_t n = block_len(c, a);
+		struct blk *b;
+		struct vt_error *err = p1_block(c, a, &b);
+
+		if (err) {
+			if (c->np1) /* the worker frees its own */
+				err = vt_error_new(err->code, "%s",
+						   err->message);
 			return err;
-		if (!c->blind && canary_broken(c, a, n))
+		}
+		add_counts(c, b, true);
+		if (!c->blind && canary_broken(c, b, a, n))
 			return NULL;
-		*dumped += popcount_block(c->bm2, n);
+		if (c->store_bm2) {
+			memcpy(c->store_bm2 + a / 8, b->bm2, (n + 7) / 8);
+			memcpy(c->store_keep + a / 8, b->keep, (n + 7) / 8);
+		}
+		*dumped += popcount_block(b->bm2, n);
 		if (c->ex)
-			vt_exclude_note(c->ex, a, n, c->bm2, c->keep);
+			vt_exclude_note(c->ex, a, n, b->bm2, b->keep);
 		for (uint64_t i = 0; i < (n + 7) / 8; i++)
-			if (c->bm2[i] & ~c->keep[i])
+			if (b->bm2[i] & ~b->keep[i])
 				c->passes = 3;
+		p1_done(c, a);
 		if (c->o->progress)
 			c->o->progress(c->o->progress_arg, a + n,
 				       3 * c->max_pfn);
 	}
 	return NULL;
+}
+
+static struct vt_error *pass1_once(struct ctx *c, uint64_t *dumped)
+{
+	struct vt_error *err;
+
+	*dumped = 0;
+	c->passes = 2;
+	c->mb.blind = c->blind;
+	p1_start(c);
+	c->r->classify_threads = c->np1 ? c->np1 : 1;
+	err = pass1_blocks(c, dumped);
+	p1_stop(c);
+	return err;
 }
 
 /*
@@ -559,14 +823,13 @@ static struct vt_error *pass1(struct ctx *c, uint64_t *dumped)
 	struct vt_error *err = pass1_once(c, dumped);
 	uint64_t seen;
 
-	c->r->warnings = c->st.warnings;
 	seen = 0;
 	for (int k = 0; k < VT_CLASS_NR; k++)
 		seen += c->r->by_class[k];
-	if (!err && !c->blind && c->st.warnings >= 1024 &&
-	    c->st.warnings > seen / 8)
+	if (!err && !c->blind && c->r->warnings >= 1024 &&
+	    c->r->warnings > seen / 8)
 		go_blind(c, "%llu of %llu struct pages are implausible",
-			 (unsigned long long)c->st.warnings,
+			 (unsigned long long)c->r->warnings,
 			 (unsigned long long)seen);
 	if (err || was_blind || !c->blind)
 		return err;
@@ -582,13 +845,13 @@ static uint64_t drop_vmemmap(struct ctx *c, uint64_t a, uint64_t n)
 	uint64_t removed = 0;
 
 	for (uint64_t i = 0; i < n; i++) {
-		if (!(c->bm2[i >> 3] & c->keep[i >> 3])) {
+		if (!(c->mb.bm2[i >> 3] & c->mb.keep[i >> 3])) {
 			i |= 7;
 			continue;
 		}
-		if (get_bit8(c->bm2, i) && get_bit8(c->keep, i) &&
+		if (get_bit8(c->mb.bm2, i) && get_bit8(c->mb.keep, i) &&
 		    vt_exclude_removable(c->ex, a + i)) {
-			clear_bit8(c->bm2, i);
+			clear_bit8(c->mb.bm2, i);
 			removed++;
 		}
 	}
@@ -721,21 +984,21 @@ static struct vt_error *write_block_pages(struct ctx *c, uint64_t a, uint64_t n,
 		struct vt_error *err;
 		uint64_t j;
 
-		if (!(i & 7) && !c->bm2[i >> 3]) {
+		if (!(i & 7) && !c->mb.bm2[i >> 3]) {
 			i += 8;
 			continue;
 		}
-		if (!get_bit8(c->bm2, i)) {
+		if (!get_bit8(c->mb.bm2, i)) {
 			i++;
 			continue;
 		}
-		if (get_bit8(c->keep, i) != kernel) {
+		if (get_bit8(c->mb.keep, i) != kernel) {
 			rank++;
 			i++;
 			continue;
 		}
-		for (j = i + 1; j < n && get_bit8(c->bm2, j) &&
-				get_bit8(c->keep, j) == kernel;
+		for (j = i + 1; j < n && get_bit8(c->mb.bm2, j) &&
+				get_bit8(c->mb.keep, j) == kernel;
 		     j++)
 			;
 		if (rank != c->next_index) {
@@ -765,16 +1028,17 @@ static struct vt_error *write_pass(struct ctx *c, bool kernel,
 	struct vt_error *werr = NULL; /* first write error: finish bitmaps */
 	uint64_t rank = 0;
 
-	vt_classify_reset(&c->st);
+	c->mb.blind = c->blind;
 	for (uint64_t a = 0; a < c->max_pfn; a += BLOCK_PFNS) {
-		uint64_t n = c->max_pfn - a < BLOCK_PFNS ? c->max_pfn - a :
-							   BLOCK_PFNS;
-		struct vt_error *err = compute_block(c, a, n, false);
+		uint64_t n = block_len(c, a);
+		struct vt_error *err = compute_block(c, &c->mb, a, n, false);
 
+		add_counts(c, &c->mb, false);
 		if (!err && c->ex)
 			*removed += drop_vmemmap(c, a, n);
 		if (!err && kernel)
-			err = vt_writer_bitmap(c->w, a, n, c->bm1, c->bm2);
+			err = vt_writer_bitmap(c->w, a, n, c->mb.bm1,
+					       c->mb.bm2);
 		if (err) {
 			vt_error_free(werr);
 			return err;
@@ -783,7 +1047,7 @@ static struct vt_error *write_pass(struct ctx *c, bool kernel,
 			werr = write_block_pages(c, a, n, rank, kernel);
 			c->write_failed = werr != NULL;
 		}
-		rank += popcount_block(c->bm2, n);
+		rank += popcount_block(c->mb.bm2, n);
 		if (c->o->progress)
 			c->o->progress(c->o->progress_arg,
 				       (kernel ? 1 : 2) * c->max_pfn + a + n,
@@ -1066,16 +1330,11 @@ static struct vt_error *find_vmemmap_base(struct ctx *c)
 
 static struct vt_error *alloc_buffers(struct ctx *c)
 {
-	c->classes = malloc(BLOCK_PFNS);
-	c->bm1 = malloc(BLOCK_PFNS / 8);
-	c->src = malloc(BLOCK_PFNS / 8);
-	c->bm2 = malloc(BLOCK_PFNS / 8);
-	c->keep = malloc(BLOCK_PFNS / 8);
-	c->sp = malloc((CHUNK_PFNS + 1) * (c->size_page ? c->size_page : 1));
-	c->valid = malloc(CHUNK_PFNS + 1);
-	if (!c->classes || !c->bm1 || !c->src || !c->bm2 || !c->keep ||
-	    !c->sp || !c->valid)
-		return vt_error_new(VT_ERR_NOMEM, "out of memory");
+	struct vt_error *err = blk_init(c, &c->mb);
+
+	if (err)
+		return err;
+	c->mb.x = c->x;
 	/* up to 512 GiB of RAM: 2 bits a pfn spare the second read */
 	if (2 * ((c->max_pfn + 7) / 8) <= STORE_BYTES) {
 		c->store_bm2 = malloc((c->max_pfn + 7) / 8);
@@ -1095,15 +1354,9 @@ static void teardown(struct ctx *c)
 	vt_classifier_free(c->cls);
 	vt_x86_64_free(c->x);
 	vt_dump_close(c->dump);
-	free(c->classes);
+	blk_free(&c->mb);
 	free(c->store_bm2);
 	free(c->store_keep);
-	free(c->bm1);
-	free(c->src);
-	free(c->bm2);
-	free(c->keep);
-	free(c->sp);
-	free(c->valid);
 	free(c->vmcoreinfo_text);
 	free(c->notes);
 }
@@ -1125,8 +1378,10 @@ static struct vt_error *run(struct ctx *c)
 	if (!err && c->o->exclude_vmemmap && !c->blind)
 		err = vt_exclude_new(c->dump, c->x, c->vbase, c->size_page,
 				     c->max_pfn, &c->ex);
+	c->r->t_setup = now();
 	if (!err)
 		err = pass1(c, &dumped);
+	c->r->t_pass1 = now();
 	if (err)
 		return err;
 	c->r->max_pfn = c->max_pfn;
@@ -1165,6 +1420,7 @@ static struct vt_error *run(struct ctx *c)
 	} else if (!err) {
 		err = pass2(c);
 	}
+	c->r->t_pass2 = now();
 	if (!c->w)
 		return err;
 	c->r->dumped = dumped;
@@ -1190,6 +1446,21 @@ static struct vt_error *run(struct ctx *c)
 	return err;
 }
 
+/* The phase ends run() noted become durations (0 for a phase not reached). */
+static void phase_times(struct vt_filter_report *r, double t0)
+{
+	double *end[] = { &r->t_setup, &r->t_pass1, &r->t_pass2 };
+	double prev = t0;
+
+	for (size_t i = 0; i < sizeof(end) / sizeof(end[0]); i++) {
+		double e = *end[i] ? *end[i] : prev;
+
+		*end[i] = e - prev;
+		prev = e;
+	}
+	r->t_finish = r->seconds - (prev - t0);
+}
+
 struct vt_error *vt_filter_run(const struct vt_filter_opts *o,
 			       struct vt_filter_report *r)
 {
@@ -1201,6 +1472,7 @@ struct vt_error *vt_filter_run(const struct vt_filter_opts *o,
 	err = run(&c);
 	merge_unreadable_runs(r);
 	r->seconds = now() - t0;
+	phase_times(r, t0);
 	teardown(&c);
 	return err;
 }

@@ -26,6 +26,8 @@ struct vt_filter_opts {
 	uint32_t codec; /* DUMP_DH_COMPRESSED_* or 0 */
 	unsigned int threads;
 	bool non_mmap; /* --non-mmap: read struct pages with pread() only */
+	/* pass 1 threads (--classify-threads); 0: one per CPU, at most 4 */
+	unsigned int classify_threads;
 	/* called now and then with pfns done of total; may be NULL */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
@@ -59,6 +61,7 @@ struct vt_filter_report {
 	uint64_t sp_unreadable; /* RAM pfns whose struct page was unreadable */
 	bool mapped; /* struct pages were read in place (see --non-mmap) */
 	uint64_t map_retries; /* ranges of them read again: a page failed */
+	unsigned int classify_threads; /* pass 1 ran on this many threads */
 	uint64_t bad_roots; /* mem_section roots that could not be read */
 	/* non-empty: pages were not classified (why); every page dumped */
 	char blind[1024];
@@ -66,6 +69,9 @@ struct vt_filter_report {
 	uint32_t status; /* header status bits written */
 	const char *era; /* classification table row used */
 	double seconds;
+	/* where the time went: up to pass 1, pass 1, pass 2 (and 3), the
+	   rest (descriptors, fsync, rename) */
+	double t_setup, t_pass1, t_pass2, t_finish;
 };
 
 /*

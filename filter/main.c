@@ -61,6 +61,9 @@ static const char usage_text[] =
 	"  --num-threads N   compress on N threads (output is the same for\n"
 	"                    any N; default 1); a DUMPFILE that is a regular\n"
 	"                    file is written by one more thread\n"
+	"  --classify-threads N  classify struct pages on N threads (1 to\n"
+	"                    64; default: one per CPU vmemtrim may run on,\n"
+	"                    at most 4; an ELF VMCORE only); same output\n"
 	"  --message-level N the sum of: 1 progress, 2 common messages,\n"
 	"                    4 errors, 8 debug, 16 report (default 7)\n"
 	"  --non-mmap        read VMCORE with read calls only (default: a\n"
@@ -93,10 +96,12 @@ enum {
 	OPT_NON_MMAP,
 	OPT_SPLITBLOCK,
 	OPT_SPLIT,
+	OPT_CLASSIFY_THREADS,
 };
 
 static const struct option long_opts[] = {
 	{ "num-threads", required_argument, NULL, OPT_THREADS },
+	{ "classify-threads", required_argument, NULL, OPT_CLASSIFY_THREADS },
 	{ "message-level", required_argument, NULL, OPT_MESSAGE_LEVEL },
 	{ "work-dir", required_argument, NULL, OPT_WORK_DIR },
 	{ "cyclic-buffer", required_argument, NULL, OPT_CYCLIC_BUFFER },
@@ -226,6 +231,13 @@ static int parse(struct cli *c, int argc, char **argv)
 						   "to 256",
 						   optarg);
 			c->f.threads = (unsigned int)v;
+			break;
+		case OPT_CLASSIFY_THREADS:
+			if (!parse_uint(optarg, 64, &v) || v == 0)
+				return usage_error("--classify-threads %s: "
+						   "give 1 to 64",
+						   optarg);
+			c->f.classify_threads = (unsigned int)v;
 			break;
 		case OPT_MESSAGE_LEVEL:
 			if (!parse_uint(optarg, 31, &v))
@@ -457,6 +469,16 @@ int main(int argc, char **argv)
 			"failed\n",
 			c.f.input, r.mapped ? "in place (mmap)" : "with pread",
 			(unsigned long long)r.map_retries);
+	if (c.message_level & ML_DEBUG)
+		fprintf(stderr,
+			"vmemtrim: debug: struct pages classified on %u "
+			"thread%s\n",
+			r.classify_threads, r.classify_threads == 1 ? "" : "s");
+	if (c.message_level & ML_DEBUG)
+		fprintf(stderr,
+			"vmemtrim: debug: time: set-up %.3f s, pass 1 %.3f s, "
+			"pass 2 %.3f s, finish %.3f s\n",
+			r.t_setup, r.t_pass1, r.t_pass2, r.t_finish);
 	if (c.message_level & ML_COMMON) {
 		fprintf(stderr,
 			"vmemtrim: %llu of %llu pages dumped, %llu vmemmap "

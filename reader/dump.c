@@ -27,7 +27,6 @@ struct vt_dump {
 	struct vt_dump_info info;
 	struct vt_vmcoreinfo *vi;
 	struct vt_kernel_profile profile;
-	unsigned char *page; /* scratch page for partial physical reads */
 };
 
 struct vt_error *vt_pread_exact(int fd, void *buf, size_t len, uint64_t off)
@@ -192,8 +191,7 @@ static struct vt_error *setup(struct vt_dump *d)
 		return err;
 	d->info = d->files[0]->info;
 	d->parts = calloc(d->nfiles, sizeof(*d->parts));
-	d->page = malloc(d->info.page_size);
-	if (!d->parts || !d->page)
+	if (!d->parts)
 		return vt_error_new(VT_ERR_NOMEM, "out of memory");
 	for (unsigned int i = 0; i < d->nfiles; i++)
 		d->parts[i] = d->files[i]->part;
@@ -248,7 +246,6 @@ void vt_dump_close(struct vt_dump *d)
 	vt_vmcoreinfo_free(d->vi);
 	free(d->files);
 	free(d->parts);
-	free(d->page);
 	free(d);
 }
 
@@ -400,25 +397,29 @@ struct vt_error *vt_dump_read_paddr(struct vt_dump *d, uint64_t paddr,
 		if (done)
 			return NULL;
 	}
-	while (len) {
+	/* a page of our own for partial pages: callers may be threads */
+	unsigned char *tmp = NULL;
+	struct vt_error *err = NULL;
+
+	while (len && !err) {
 		uint64_t pfn = paddr / ps, off = paddr % ps;
 		size_t n = ps - off < len ? ps - off : len;
-		struct vt_error *err;
 
 		if (n == ps) {
 			err = vt_dump_read_page(d, pfn, out);
+		} else if (!tmp && !(tmp = malloc(ps))) {
+			err = vt_error_new(VT_ERR_NOMEM, "out of memory");
 		} else {
-			err = vt_dump_read_page(d, pfn, d->page);
+			err = vt_dump_read_page(d, pfn, tmp);
 			if (!err)
-				memcpy(out, d->page + off, n);
+				memcpy(out, tmp + off, n);
 		}
-		if (err)
-			return err;
 		out += n;
 		paddr += n;
 		len -= n;
 	}
-	return NULL;
+	free(tmp);
+	return err;
 }
 
 static struct vt_error *count_dumped(struct vt_dump *d, uint64_t pfn,

@@ -95,7 +95,11 @@ struct vt_error *vt_dump_pfn_run(struct vt_dump *dump, uint64_t pfn,
 struct vt_error *vt_dump_read_page(struct vt_dump *dump, uint64_t pfn,
 				   void *buf);
 
-/* Read @len bytes of physical memory at @paddr (may cross pages). */
+/*
+ * Read @len bytes of physical memory at @paddr (may cross pages). Reads of
+ * an ELF dump keep no state: several threads may read one at once (not a
+ * kdump-compressed one, whose bitmap and descriptor caches are shared).
+ */
 struct vt_error *vt_dump_read_paddr(struct vt_dump *dump, uint64_t paddr,
 				    void *buf, size_t len);
 

@@ -13,7 +13,8 @@
 #  - profiles: idle, busy, mixed with holes, 2 nodes with HVO, 5-level,
 #    4 KiB vmemmap, no KASLR with the PCI hole;
 #  - struct pages read through the mapping: the same dump as --non-mmap,
-#    and the peak RSS no larger than its (mapped pages are let go).
+#    and the peak RSS no larger than its (mapped pages are let go);
+#  - --classify-threads 1 and 3 write the same dump as the default.
 set -u
 # shellcheck disable=SC1091
 . tests/lib/tap.sh
@@ -234,6 +235,19 @@ if gen idle16 --ram 16G --profile idle --seed 10; then
 		"$tmp/idle16" "$tmp/idle16.p"
 	tap_check "idle16: --non-mmap writes the same dump" \
 		cmp "$tmp/idle16.d" "$tmp/idle16.p"
+	# Pass 1 classifies the 4 GiB blocks on several threads (one per
+	# CPU by default); any number gives the same dump as one.
+	for n in 1 3; do
+		vt "idle16 --classify-threads $n" "$tmp/idle16.t$n" \
+			--classify-threads $n -l -d 31 -e "$tmp/idle16" \
+			"$tmp/idle16.t$n"
+		tap_eq "idle16: --classify-threads $n: classified on $n thread(s)" \
+			1 "$(grep -c "struct pages classified on $n thread" \
+				"$tmp/idle16.t$n.err")"
+		tap_check "idle16: --classify-threads $n writes the same dump as the default" \
+			cmp "$tmp/idle16.d" "$tmp/idle16.t$n"
+		rm -f "$tmp/idle16.t$n"
+	done
 	rm -f "$tmp/idle16.d" "$tmp/idle16.p"
 	# shellcheck disable=SC2046
 	set -- $(peak_rss -l -d 31 -e "$tmp/idle16" "$tmp/idle16.d")
