@@ -103,6 +103,10 @@ struct wr_pool {
 /*
  * The data writer thread: one write in flight at most, of @buf (the data
  * buffer just filled; the caller fills the other), then its writeback.
+ * It also writes a block's two bitmaps (copied to @bm: @bm_len bytes of
+ * each, the 1st at @bm_off, the 2nd @bm_gap bytes further), so that the
+ * compressing thread never waits for the file's lock while a data write
+ * holds it.
  */
 struct wr_io {
 	pthread_mutex_t mu;
@@ -114,6 +118,11 @@ struct wr_io {
 	uint64_t off;
 	int e; /* of the last write: 0 or errno */
 	size_t done; /* its bytes written */
+	bool bm_pending;
+	uint8_t *bm; /* of bm_cap bytes */
+	size_t bm_cap, bm_len;
+	uint64_t bm_off, bm_gap;
+	int bm_e; /* of a bitmap write, kept until reported */
 };
 
 struct vt_writer {
@@ -494,8 +503,23 @@ static void *io_main(void *arg)
 		size_t done;
 		int e;
 
-		while (!io->pending && !io->stop)
+		while (!io->pending && !io->bm_pending && !io->stop)
 			pthread_cond_wait(&io->cv, &io->mu);
+		if (io->bm_pending) {
+			pthread_mutex_unlock(&io->mu);
+			e = pwrite_all(w->fd, io->bm, io->bm_len, io->bm_off,
+				       &done);
+			if (!e)
+				e = pwrite_all(w->fd, io->bm + io->bm_len,
+					       io->bm_len,
+					       io->bm_off + io->bm_gap, &done);
+			pthread_mutex_lock(&io->mu);
+			if (e && !io->bm_e)
+				io->bm_e = e;
+			io->bm_pending = false;
+			pthread_cond_broadcast(&io->cv);
+			continue;
+		}
 		if (!io->pending)
 			break;
 		pthread_mutex_unlock(&io->mu);
@@ -524,7 +548,7 @@ static int io_wait(struct vt_writer *w, uint64_t *durable_end)
 	if (!io->started)
 		return 0;
 	pthread_mutex_lock(&io->mu);
-	while (io->pending)
+	while (io->pending || io->bm_pending)
 		pthread_cond_wait(&io->cv, &io->mu);
 	e = io->e;
 	io->e = 0;
@@ -547,6 +571,60 @@ static void io_stop(struct vt_writer *w)
 	pthread_cond_destroy(&io->cv);
 	pthread_mutex_destroy(&io->mu);
 	io->started = false;
+}
+
+/*
+ * Hand a block's bitmaps (@len bytes of each, masked) to the writer
+ * thread, once it has written the previous ones. 0, or the errno of an
+ * earlier bitmap write.
+ */
+static int io_bitmaps(struct vt_writer *w, uint64_t off, const uint8_t *bm1,
+		      const uint8_t *bm2, size_t len, uint8_t mask)
+{
+	struct wr_io *io = &w->io;
+	int e;
+
+	pthread_mutex_lock(&io->mu);
+	while (io->bm_pending)
+		pthread_cond_wait(&io->cv, &io->mu);
+	e = io->bm_e;
+	io->bm_e = 0;
+	pthread_mutex_unlock(&io->mu);
+	if (e)
+		return e;
+	if (2 * len > io->bm_cap) {
+		uint8_t *n = realloc(io->bm, 2 * len);
+
+		if (!n)
+			return ENOMEM;
+		io->bm = n;
+		io->bm_cap = 2 * len;
+	}
+	memcpy(io->bm, bm1, len);
+	memcpy(io->bm + len, bm2, len);
+	if (mask != 0xff) {
+		io->bm[len - 1] &= mask;
+		io->bm[2 * len - 1] &= mask;
+	}
+	pthread_mutex_lock(&io->mu);
+	io->bm_len = len;
+	io->bm_off = off;
+	io->bm_gap = w->bm_len;
+	io->bm_pending = true;
+	pthread_cond_broadcast(&io->cv);
+	pthread_mutex_unlock(&io->mu);
+	return 0;
+}
+
+/* A bitmap write of the writer thread failed: the error, or NULL. */
+static struct vt_error *bitmap_failure(const struct vt_writer *w)
+{
+	if (!w->io.bm_e)
+		return NULL;
+	return vt_error_new(
+		VT_ERR_IO,
+		"%s: writing the bitmaps: %s; the dump is marked incomplete",
+		w->name, strerror(w->io.bm_e));
 }
 
 /*
@@ -626,6 +704,8 @@ static struct vt_error *close_dump(struct vt_writer *w, bool incomplete)
 	int e;
 
 	io_stop(w); /* idle: every caller flushed and waited */
+	if (w->io.bm_e)
+		incomplete = true;
 	if (incomplete)
 		status |= DUMP_DH_COMPRESSED_INCOMPLETE;
 	put_le32(w->hdr + KDUMP_HDR_STATUS, status);
@@ -648,8 +728,8 @@ static struct vt_error *close_dump(struct vt_writer *w, bool incomplete)
 	}
 	if (e)
 		err = vt_error_errno(e, "%s: writing the header", w->name);
-	if (!w->tmp)
-		return err; /* stdout: the fd is the caller's */
+	if (!w->tmp) /* stdout: the fd is the caller's */
+		return err ? err : bitmap_failure(w);
 	if (!err && !w->opts.flattened && ftruncate(w->fd, (off_t)size))
 		err = vt_error_errno(errno, "%s: ftruncate", w->tmp);
 	if (!err && fsync(w->fd))
@@ -663,7 +743,7 @@ static struct vt_error *close_dump(struct vt_writer *w, bool incomplete)
 		free(w->tmp);
 		w->tmp = NULL;
 	}
-	return err;
+	return err ? err : bitmap_failure(w);
 }
 
 /*
@@ -1312,6 +1392,7 @@ static void writer_free(struct vt_writer *w)
 	scratch_free(&w->scratch);
 	free(w->dbuf);
 	free(w->dbuf2);
+	free(w->io.bm);
 	free(w->pbuf);
 	free(w->fail_msg);
 	free(w->tmp);
@@ -1411,8 +1492,13 @@ struct vt_error *vt_writer_bitmap(struct vt_writer *w, uint64_t start_pfn,
 			w->name, (unsigned long long)start_pfn,
 			(unsigned long long)npfns,
 			(unsigned long long)w->max_pfn);
-	e = put_bitmap(w, off, bm1, npfns);
-	if (!e)
+	if (w->io.started)
+		e = io_bitmaps(w, off, bm1, bm2, (size_t)((npfns + 7) / 8),
+			       npfns % 8 ? (uint8_t)((1u << (npfns % 8)) - 1) :
+					   0xff);
+	else
+		e = put_bitmap(w, off, bm1, npfns);
+	if (!e && !w->io.started)
 		e = put_bitmap(w, off + w->bm_len, bm2, npfns);
 	if (e && w->state == WR_DONE)
 		return stored_failure(w);
