@@ -103,10 +103,9 @@ struct wr_pool {
 /*
  * The data writer thread: one write in flight at most, of @buf (the data
  * buffer just filled; the caller fills the other), then its writeback.
- * It also writes a block's two bitmaps (copied to @bm: @bm_len bytes of
- * each, the 1st at @bm_off, the 2nd @bm_gap bytes further), so that the
- * compressing thread never waits for the file's lock while a data write
- * holds it.
+ * It also writes a block's staged bitmaps (at @bm_off, the writer's
+ * stage meanwhile its own), so that the compressing thread never waits
+ * for the file's lock while a data write holds it.
  */
 struct wr_io {
 	pthread_mutex_t mu;
@@ -119,10 +118,8 @@ struct wr_io {
 	int e; /* of the last write: 0 or errno */
 	size_t done; /* its bytes written */
 	bool bm_pending;
-	uint8_t *bm; /* of bm_cap bytes */
-	size_t bm_cap, bm_len;
-	uint64_t bm_off, bm_gap;
-	int bm_e; /* of a bitmap write, kept until reported */
+	uint64_t bm_off;
+	int bm_e; /* of a bitmap write: the dump stays incomplete */
 };
 
 struct vt_writer {
@@ -162,6 +159,8 @@ struct vt_writer {
 	struct wr_io io;
 	uint64_t dpos, data_next; /* data_next: offset of the next byte */
 	uint64_t flushed; /* data below this was handed to writeback */
+	uint8_t *stage; /* a block's bitmaps, the 2nd after the 1st */
+	size_t stage_len, stage_cap; /* stage_len bytes of each */
 	uint8_t *pbuf; /* descriptors not yet written, from index pfirst */
 	size_t pcount, pcap;
 	uint64_t pfirst;
@@ -476,6 +475,18 @@ static uint64_t file_size(const struct vt_writer *w)
 	return end;
 }
 
+/* The staged bitmaps, the 1st at @off: 0 or errno. */
+static int put_stage(struct vt_writer *w, uint64_t off)
+{
+	size_t done;
+	int e = out_put(w, off, w->stage, w->stage_len, &done);
+
+	if (!e)
+		e = out_put(w, off + w->bm_len, w->stage + w->stage_len,
+			    w->stage_len, &done);
+	return e;
+}
+
 /* --- the data writer thread --------------------------------------------- */
 
 /* Hand what is written so far to writeback, without waiting for it. */
@@ -507,12 +518,7 @@ static void *io_main(void *arg)
 			pthread_cond_wait(&io->cv, &io->mu);
 		if (io->bm_pending) {
 			pthread_mutex_unlock(&io->mu);
-			e = pwrite_all(w->fd, io->bm, io->bm_len, io->bm_off,
-				       &done);
-			if (!e)
-				e = pwrite_all(w->fd, io->bm + io->bm_len,
-					       io->bm_len,
-					       io->bm_off + io->bm_gap, &done);
+			e = put_stage(w, io->bm_off);
 			pthread_mutex_lock(&io->mu);
 			if (e && !io->bm_e)
 				io->bm_e = e;
@@ -571,49 +577,6 @@ static void io_stop(struct vt_writer *w)
 	pthread_cond_destroy(&io->cv);
 	pthread_mutex_destroy(&io->mu);
 	io->started = false;
-}
-
-/*
- * Hand a block's bitmaps (@len bytes of each, masked) to the writer
- * thread, once it has written the previous ones. 0, or the errno of an
- * earlier bitmap write.
- */
-static int io_bitmaps(struct vt_writer *w, uint64_t off, const uint8_t *bm1,
-		      const uint8_t *bm2, size_t len, uint8_t mask)
-{
-	struct wr_io *io = &w->io;
-	int e;
-
-	pthread_mutex_lock(&io->mu);
-	while (io->bm_pending)
-		pthread_cond_wait(&io->cv, &io->mu);
-	e = io->bm_e;
-	io->bm_e = 0;
-	pthread_mutex_unlock(&io->mu);
-	if (e)
-		return e;
-	if (2 * len > io->bm_cap) {
-		uint8_t *n = realloc(io->bm, 2 * len);
-
-		if (!n)
-			return ENOMEM;
-		io->bm = n;
-		io->bm_cap = 2 * len;
-	}
-	memcpy(io->bm, bm1, len);
-	memcpy(io->bm + len, bm2, len);
-	if (mask != 0xff) {
-		io->bm[len - 1] &= mask;
-		io->bm[2 * len - 1] &= mask;
-	}
-	pthread_mutex_lock(&io->mu);
-	io->bm_len = len;
-	io->bm_off = off;
-	io->bm_gap = w->bm_len;
-	io->bm_pending = true;
-	pthread_cond_broadcast(&io->cv);
-	pthread_mutex_unlock(&io->mu);
-	return 0;
 }
 
 /* A bitmap write of the writer thread failed: the error, or NULL. */
@@ -1392,7 +1355,7 @@ static void writer_free(struct vt_writer *w)
 	scratch_free(&w->scratch);
 	free(w->dbuf);
 	free(w->dbuf2);
-	free(w->io.bm);
+	free(w->stage);
 	free(w->pbuf);
 	free(w->fail_msg);
 	free(w->tmp);
@@ -1459,19 +1422,63 @@ static uint64_t popcount_bits(const uint8_t *bm, uint64_t nbits)
 	return n;
 }
 
-/* One bitmap's bytes for the block; a partial last byte is masked. */
-static int put_bitmap(struct vt_writer *w, uint64_t off, const uint8_t *bm,
-		      uint64_t npfns)
+/*
+ * Stage @npfns bits of each bitmap, a partial last byte masked: 0 or
+ * ENOMEM. Waits for the writer thread to be done with the stage; then
+ * an error of its earlier bitmap write.
+ */
+static int stage_bitmaps(struct vt_writer *w, const uint8_t *bm1,
+			 const uint8_t *bm2, uint64_t npfns)
 {
-	size_t full = (size_t)(npfns / 8), done;
-	int e = out_put(w, off, bm, full, &done);
+	struct wr_io *io = &w->io;
+	size_t len = (size_t)((npfns + 7) / 8);
+	int e = 0;
 
-	if (!e && npfns % 8) {
-		uint8_t last = bm[full] & (uint8_t)((1u << (npfns % 8)) - 1);
-
-		e = out_put(w, off + full, &last, 1, &done);
+	if (io->started) {
+		pthread_mutex_lock(&io->mu);
+		while (io->bm_pending)
+			pthread_cond_wait(&io->cv, &io->mu);
+		e = io->bm_e;
+		pthread_mutex_unlock(&io->mu);
 	}
-	return e;
+	if (e)
+		return e;
+	if (2 * len > w->stage_cap) {
+		uint8_t *n = realloc(w->stage, 2 * len);
+
+		if (!n)
+			return ENOMEM;
+		w->stage = n;
+		w->stage_cap = 2 * len;
+	}
+	memcpy(w->stage, bm1, len);
+	memcpy(w->stage + len, bm2, len);
+	if (npfns % 8) {
+		uint8_t mask = (uint8_t)((1u << (npfns % 8)) - 1);
+
+		w->stage[len - 1] &= mask;
+		w->stage[2 * len - 1] &= mask;
+	}
+	w->stage_len = len;
+	return 0;
+}
+
+/*
+ * Write the staged bitmaps at @off: handed to the writer thread (its
+ * error shows at the next block, or when the dump is closed), or inline.
+ */
+static int write_stage(struct vt_writer *w, uint64_t off)
+{
+	struct wr_io *io = &w->io;
+
+	if (!io->started)
+		return put_stage(w, off);
+	pthread_mutex_lock(&io->mu);
+	io->bm_off = off;
+	io->bm_pending = true;
+	pthread_cond_broadcast(&io->cv);
+	pthread_mutex_unlock(&io->mu);
+	return 0;
 }
 
 struct vt_error *vt_writer_bitmap(struct vt_writer *w, uint64_t start_pfn,
@@ -1492,14 +1499,9 @@ struct vt_error *vt_writer_bitmap(struct vt_writer *w, uint64_t start_pfn,
 			w->name, (unsigned long long)start_pfn,
 			(unsigned long long)npfns,
 			(unsigned long long)w->max_pfn);
-	if (w->io.started)
-		e = io_bitmaps(w, off, bm1, bm2, (size_t)((npfns + 7) / 8),
-			       npfns % 8 ? (uint8_t)((1u << (npfns % 8)) - 1) :
-					   0xff);
-	else
-		e = put_bitmap(w, off, bm1, npfns);
-	if (!e && !w->io.started)
-		e = put_bitmap(w, off + w->bm_len, bm2, npfns);
+	e = stage_bitmaps(w, bm1, bm2, npfns);
+	if (!e)
+		e = write_stage(w, off);
 	if (e && w->state == WR_DONE)
 		return stored_failure(w);
 	if (e)

@@ -22,6 +22,9 @@
  *                                 /proc/self/fd/N, so the temporary name
  *                                 and the final one) matches GLOB
  *   VT_FAULT_ENOSPC_AFTER=N       a disk with N bytes free for them
+ *   VT_FAULT_WRITE_EIO=A-B        a positional write to them that touches
+ *                                 bytes [A, B) fails with EIO, writing
+ *                                 nothing (a bad sector under the dump)
  *   VT_FAULT_ENOSPC_MODE=space    (default) only bytes not yet allocated
  *                                 in the file cost space: fallocate()
  *                                 allocates, rewriting allocated bytes is
@@ -43,7 +46,8 @@
  *
  *   VT_FAULT_LOG=PATH             at exit, append one line to PATH:
  *     "written=N allocated=N eio=N enospc=N" (bytes written to matching
- *     files, bytes of space they took, reads failed, writes refused)
+ *     files, bytes of space they took, reads and writes failed with
+ *     EIO, writes refused with ENOSPC)
  *
  * Every counter is shared by all matching files and guarded by one mutex:
  * the programs under test are multi-threaded.
@@ -90,6 +94,8 @@ static struct {
 	size_t nbad;
 	uint64_t eio_times; /* 0: no limit */
 	const char *glob;
+	bool write_eio;
+	uint64_t weio_start, weio_end;
 	bool enospc, bytes_mode;
 	uint64_t budget; /* bytes of space left */
 	bool kill;
@@ -201,6 +207,16 @@ __attribute__((constructor)) static void shim_init(void)
 	s = getenv("VT_FAULT_WRITE_FILE");
 	if (s && *s)
 		F.glob = s;
+	s = getenv("VT_FAULT_WRITE_EIO");
+	if (s && *s) {
+		F.write_eio = true;
+		F.weio_start = parse_u64("VT_FAULT_WRITE_EIO", s, &end);
+		if (*end != '-')
+			die("VT_FAULT_WRITE_EIO", s);
+		F.weio_end = parse_u64("VT_FAULT_WRITE_EIO", end + 1, &end);
+		if (*end || F.weio_end <= F.weio_start)
+			die("VT_FAULT_WRITE_EIO", s);
+	}
 	s = getenv("VT_FAULT_ENOSPC_AFTER");
 	if (s && *s) {
 		F.enospc = true;
@@ -573,6 +589,14 @@ static ssize_t faulted_write(int fd, const void *buf, size_t len, int64_t off,
 	ssize_t done;
 	size_t n;
 
+	if (positional && F.write_eio && len && (uint64_t)off < F.weio_end &&
+	    (uint64_t)off + len > F.weio_start) {
+		pthread_mutex_lock(&F.lock);
+		F.eio_hits++;
+		pthread_mutex_unlock(&F.lock);
+		errno = EIO;
+		return -1;
+	}
 	pthread_mutex_lock(&F.lock);
 	if (!positional) {
 		off_t pos = lseek(fd, 0, SEEK_CUR);

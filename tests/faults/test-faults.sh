@@ -260,6 +260,22 @@ tap_check "EIO on the page tables: every written page equals the source" \
 tap_eq "EIO on the page tables: no temporary file" "dump" "$(ls -A "$out_dir")"
 rm -f "$out_dir"/*
 
+# --- EIO writing the bitmaps -------------------------------------------------
+
+# The 2nd bitmap's last byte cannot be written (a bad sector): the
+# bitmaps go through the data writer thread, yet the error is reported
+# and the dump is kept, marked INCOMPLETE.
+shimmed VT_FAULT_WRITE_EIO=$((desc_off - 1))-"$desc_off" -- "$vm" "$dump"
+tap_eq "EIO writing the bitmaps: exit 1, one line naming DUMPFILE" "1 1" \
+	"$rc $(grep -c "^vmemtrim: $dump: writing the bitmaps: Input/output error" "$tmp/err")"
+info=$("$PY" $FAULTS info "$dump" 2>&1)
+tap_eq "EIO writing the bitmaps: DUMPFILE is INCOMPLETE" 1 \
+	"$(field incomplete "$info")"
+tap_check "EIO writing the bitmaps: vmemtrim-inspect opens it" \
+	"$INSPECT" "$dump"
+tap_eq "EIO writing the bitmaps: no temporary file" "dump" "$(ls -A "$out_dir")"
+rm -f "$out_dir"/*
+
 # --- fault points -----------------------------------------------------------
 
 # points MAX: the edges of the layout (nothing, the first header block,
