@@ -21,6 +21,7 @@
 #include "classify.h"
 #include "exclude.h"
 #include "filter.h"
+#include "notes.h"
 #include "vmemtrim/dump.h"
 #include "vmemtrim/format.h"
 #include "vmemtrim/vmcoreinfo.h"
@@ -40,6 +41,16 @@
  * not mapped yet.
  */
 #define MAP_MIN_BYTES 4096ULL
+/* /proc/vmcore: struct pages mapped at most this much at once */
+#define SP_WINDOW_BYTES (1ULL << 20)
+/*
+ * /proc/vmcore: page data mapped at most this many pfns at once, and only
+ * when at least DATA_WINDOW_MIN of them are written: a read() of it maps
+ * and unmaps each page in the kernel, a window maps them all at once, but
+ * mapping a window costs about what reading six pages costs.
+ */
+#define DATA_WINDOW_PFNS 1024ULL
+#define DATA_WINDOW_MIN 8
 
 /* What one block's classification adds to the report. */
 struct blk_counts {
@@ -61,8 +72,8 @@ struct blk {
 	uint8_t *bm1, *src, *bm2, *keep; /* one bit per pfn of the block */
 	uint8_t *sp; /* struct pages of a chunk (+1) */
 	uint8_t *valid; /* one per pfn of the chunk (+1) */
-	/* what classify_mapped() read since the last map_release() */
-	const uint8_t *map_lo, *map_hi;
+	/* struct pages read in place (NULL: input not mapped) */
+	struct vt_dump_window *win;
 	uint64_t block_a; /* first pfn of the block being computed */
 	bool counting; /* compute_block(count): also count unreadable struct pages */
 	struct blk_counts n;
@@ -93,6 +104,9 @@ struct ctx {
 	uint64_t max_pfn, page_size, size_page, vbase;
 	bool excluded[VT_CLASS_NR]; /* by the dump level */
 	struct blk mb; /* the main thread's */
+	/* page data read through windows (/proc/vmcore), else NULL */
+	struct vt_dump_window *data_win;
+	uint64_t data_win_end; /* pfns before this are in data_win */
 	/* pass 1's bm2 and keep for every pfn, when small enough to keep */
 	uint8_t *store_bm2, *store_keep;
 	/* pass 1 workers (none: the main thread classifies) */
@@ -108,7 +122,7 @@ struct ctx {
 	bool blind;
 	uint64_t kt_pfn, kt_end; /* kernel text canary pfns [kt_pfn, kt_end) */
 	char *vmcoreinfo_text; /* -i */
-	void *notes; /* output notes when -i adds a VMCOREINFO note */
+	uint8_t *notes; /* output notes when -i adds a VMCOREINFO note */
 };
 
 static inline void set_bit8(uint8_t *bm, uint64_t i)
@@ -254,27 +268,15 @@ static bool classify_mapped(struct ctx *c, struct blk *bk, uint64_t a,
 		vt_error_free(err);
 		return false;
 	}
-	p = vt_dump_map_paddr(c->dump, m.paddr, len);
+	p = vt_dump_window_map(bk->win, m.paddr, len, SP_WINDOW_BYTES);
 	if (!p)
 		return false;
-	if (!bk->map_hi || (const uint8_t *)p < bk->map_lo)
-		bk->map_lo = p;
-	if ((const uint8_t *)p + len > bk->map_hi)
-		bk->map_hi = (const uint8_t *)p + len;
 	vt_classify(c->cls, &bk->st, a, b - a, p, end - a, cls);
 	if (!vt_dump_map_failed(p, len))
 		return true;
 	bk->st = st;
 	bk->n.map_retries++;
 	return false;
-}
-
-/* The pages classify_mapped() read leave the resident set. */
-static void map_release(struct blk *b)
-{
-	if (b->map_hi)
-		vt_dump_map_release(b->map_lo, (size_t)(b->map_hi - b->map_lo));
-	b->map_lo = b->map_hi = NULL;
 }
 
 /*
@@ -289,7 +291,7 @@ static struct vt_error *classify_range(struct ctx *c, struct blk *bk,
 	struct vt_error *err;
 	uint64_t i = a - chunk, n = b - chunk;
 
-	if (c->r->mapped && (end - a) * c->size_page >= MAP_MIN_BYTES &&
+	if (bk->win && (end - a) * c->size_page >= MAP_MIN_BYTES &&
 	    classify_mapped(c, bk, a, b, end, cls + i))
 		return NULL;
 	err = read_struct_pages(c, bk, chunk, avail, a, end);
@@ -506,7 +508,8 @@ static struct vt_error *compute_block(struct ctx *c, struct blk *b, uint64_t a,
 		uint64_t m = n - s < CHUNK_PFNS ? n - s : CHUNK_PFNS;
 
 		err = classify_chunk(c, b, a + s, m, b->classes + s);
-		map_release(b);
+		if (b->win) /* what was read leaves the resident set */
+			vt_dump_window_release(b->win);
 		if (err)
 			return err;
 	}
@@ -544,8 +547,10 @@ static struct vt_error *blk_init(struct ctx *c, struct blk *b)
 	b->keep = malloc(BLOCK_PFNS / 8);
 	b->sp = malloc((CHUNK_PFNS + 1) * (c->size_page ? c->size_page : 1));
 	b->valid = malloc(CHUNK_PFNS + 1);
+	if (c->r->mapped)
+		b->win = vt_dump_window_new(c->dump, SP_WINDOW_BYTES);
 	if (!b->classes || !b->bm1 || !b->src || !b->bm2 || !b->keep ||
-	    !b->sp || !b->valid)
+	    !b->sp || !b->valid || (c->r->mapped && !b->win))
 		return vt_error_new(VT_ERR_NOMEM, "out of memory");
 	return NULL;
 }
@@ -561,6 +566,7 @@ static void blk_free(struct blk *b)
 	free(b->keep);
 	free(b->sp);
 	free(b->valid);
+	vt_dump_window_free(b->win);
 }
 
 /* --- pass 1 --------------------------------------------------------------- */
@@ -922,10 +928,70 @@ static struct vt_error *write_page(struct ctx *c, uint64_t pfn,
 }
 
 /*
+ * Where the page data of [pfn, pfn + n) is in the input's window, or NULL
+ * when it is cheaper to read() (or cannot be mapped). A window is mapped
+ * through the last page this pass writes among the next DATA_WINDOW_PFNS
+ * pfns of the block, when there are DATA_WINDOW_MIN of them.
+ */
+static const uint8_t *data_window(struct ctx *c, uint64_t pfn, uint64_t n,
+				  bool kernel)
+{
+	const struct blk *b = &c->mb;
+	uint64_t i = pfn - b->block_a, end = i + DATA_WINDOW_PFNS, last = i;
+	unsigned int count = 0;
+
+	if (!c->data_win)
+		return NULL;
+	if (pfn + n > c->data_win_end) {
+		if (end > BLOCK_PFNS || b->block_a + end > c->max_pfn)
+			end = block_len(c, b->block_a);
+		for (uint64_t j = i; j < end; j++) {
+			if (!(j & 7) && !b->bm2[j >> 3]) {
+				j |= 7;
+				continue;
+			}
+			if (get_bit8(b->bm2, j) &&
+			    get_bit8(b->keep, j) == kernel) {
+				count++;
+				last = j;
+			}
+		}
+		if (count < DATA_WINDOW_MIN)
+			return NULL;
+		c->data_win_end = b->block_a + last + 1;
+		if (c->data_win_end < pfn + n)
+			c->data_win_end = pfn + n;
+	}
+	return vt_dump_window_map(c->data_win, pfn * c->page_size,
+				  n * c->page_size,
+				  (c->data_win_end - pfn) * c->page_size);
+}
+
+/*
+ * Read the data of pages [pfn, pfn + n) into @to: through the window,
+ * else with read().
+ */
+static struct vt_error *read_data(struct ctx *c, uint64_t pfn, uint64_t n,
+				  bool kernel, uint8_t *to)
+{
+	size_t len = n * c->page_size;
+	const uint8_t *p = data_window(c, pfn, n, kernel);
+
+	if (p) {
+		memcpy(to, p, len);
+		if (!vt_dump_map_failed(p, len))
+			return NULL;
+		c->r->map_retries++;
+	}
+	return vt_dump_read_paddr(c->dump, pfn * c->page_size, to, len);
+}
+
+/*
  * Pages [pfn, pfn + n), all dumped, read in large pieces straight into
  * the writer's batch.
  */
-static struct vt_error *write_run(struct ctx *c, uint64_t pfn, uint64_t n)
+static struct vt_error *write_run(struct ctx *c, uint64_t pfn, uint64_t n,
+				  bool kernel)
 {
 	uint64_t per = READ_BYTES / c->page_size;
 
@@ -938,8 +1004,7 @@ static struct vt_error *write_run(struct ctx *c, uint64_t pfn, uint64_t n)
 		if (!to) /* the writer has failed: let it say so */
 			return write_page(c, pfn, NULL);
 		m = m < room ? m : room;
-		err = vt_dump_read_paddr(c->dump, pfn * c->page_size, to,
-					 m * c->page_size);
+		err = read_data(c, pfn, m, kernel, to);
 		if (err) {
 			/* page by page, leaving out the ones that fail */
 			vt_error_free(err);
@@ -1006,7 +1071,7 @@ static struct vt_error *write_block_pages(struct ctx *c, uint64_t a, uint64_t n,
 			if (err)
 				return err;
 		}
-		err = write_run(c, a + i, j - i);
+		err = write_run(c, a + i, j - i, kernel);
 		if (err)
 			return err;
 		rank += j - i;
@@ -1029,6 +1094,7 @@ static struct vt_error *write_pass(struct ctx *c, bool kernel,
 	uint64_t rank = 0;
 
 	c->mb.blind = c->blind;
+	c->data_win_end = 0;
 	for (uint64_t a = 0; a < c->max_pfn; a += BLOCK_PFNS) {
 		uint64_t n = block_len(c, a);
 		struct vt_error *err = compute_block(c, &c->mb, a, n, false);
@@ -1079,100 +1145,6 @@ static struct vt_error *pass2(struct ctx *c)
 
 /* --- set-up --------------------------------------------------------------- */
 
-static struct vt_error *read_text_file(const char *path, char **out,
-				       size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	size_t cap = 0, n = 0;
-	char *buf = NULL;
-
-	*out = NULL;
-	if (!f)
-		return vt_error_errno(errno, "%s: cannot open", path);
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			char *b = realloc(buf, cap = cap * 2 + 8192);
-
-			if (!b) {
-				free(buf);
-				fclose(f);
-				return vt_error_new(VT_ERR_NOMEM,
-						    "out of memory");
-			}
-			buf = b;
-		}
-		size_t got = fread(buf + n, 1, 4096, f);
-
-		n += got;
-		if (got < 4096)
-			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		fclose(f);
-		return vt_error_new(VT_ERR_IO, "%s: read error", path);
-	}
-	fclose(f);
-	buf[n] = 0;
-	*out = buf;
-	*len = n;
-	return NULL;
-}
-
-/* A VMCOREINFO note with @text, appended to the input's notes. */
-static struct vt_error *add_vmcoreinfo_note(struct ctx *c,
-					    struct vt_writer_header *h,
-					    const char *text, size_t len)
-{
-	size_t namesz = sizeof(VT_NOTE_NAME_VMCOREINFO);
-	size_t at = (h->notes_size + 3) & ~(size_t)3;
-	size_t total = at + 12 + ((namesz + 3) & ~3u) + ((len + 3) & ~3u);
-	uint8_t *n = calloc(1, total);
-	uint32_t w[3] = { (uint32_t)namesz, (uint32_t)len, 0 };
-
-	if (!n)
-		return vt_error_new(VT_ERR_NOMEM, "out of memory");
-	if (h->notes_size)
-		memcpy(n, h->notes, h->notes_size);
-	memcpy(n + at, w, 12);
-	memcpy(n + at + 12, VT_NOTE_NAME_VMCOREINFO, namesz);
-	h->vmcoreinfo_off = at + 12 + ((namesz + 3) & ~3u);
-	h->vmcoreinfo_size = len;
-	memcpy(n + h->vmcoreinfo_off, text, len);
-	c->notes = n;
-	h->notes = n;
-	h->notes_size = total;
-	return NULL;
-}
-
-/* The descriptor of the VMCOREINFO note in an ELF note blob. */
-static bool find_vmcoreinfo_note(const void *notes, size_t size, size_t *off,
-				 size_t *len)
-{
-	const uint8_t *p = notes;
-	size_t at = 0;
-
-	while (p && at + 12 <= size) {
-		uint32_t w[3];
-		size_t name, desc, next;
-
-		memcpy(w, p + at, sizeof(w));
-		name = at + 12;
-		desc = name + (((size_t)w[0] + 3) & ~(size_t)3);
-		next = desc + (((size_t)w[1] + 3) & ~(size_t)3);
-		if (desc > size || next > size || desc + w[1] > size)
-			return false;
-		if (w[0] == sizeof(VT_NOTE_NAME_VMCOREINFO) &&
-		    !memcmp(p + name, VT_NOTE_NAME_VMCOREINFO, w[0])) {
-			*off = desc;
-			*len = w[1];
-			return true;
-		}
-		at = next;
-	}
-	return false;
-}
-
 static struct vt_error *fill_header(struct ctx *c, struct vt_writer_header *h,
 				    size_t vi_len)
 {
@@ -1198,11 +1170,18 @@ static struct vt_error *fill_header(struct ctx *c, struct vt_writer_header *h,
 	h->nr_cpus = in->nr_cpus;
 	h->notes = in->notes;
 	h->notes_size = in->notes ? in->notes_size : 0;
-	if (find_vmcoreinfo_note(h->notes, h->notes_size, &h->vmcoreinfo_off,
-				 &h->vmcoreinfo_size)) {
+	if (vt_notes_find_vmcoreinfo(h->notes, h->notes_size,
+				     &h->vmcoreinfo_off, &h->vmcoreinfo_size)) {
 		/* the sub header points at the note inside the blob */
 	} else if (c->vmcoreinfo_text) {
-		return add_vmcoreinfo_note(c, h, c->vmcoreinfo_text, vi_len);
+		struct vt_error *err = vt_notes_add_vmcoreinfo(
+			h->notes, h->notes_size, c->vmcoreinfo_text, vi_len,
+			&c->notes, &h->notes_size, &h->vmcoreinfo_off);
+
+		if (err)
+			return err;
+		h->notes = c->notes;
+		h->vmcoreinfo_size = vi_len;
 	}
 	return NULL;
 }
@@ -1247,8 +1226,8 @@ static struct vt_error *setup(struct ctx *c, size_t *vi_len)
 	if (!c->o->non_mmap)
 		c->r->mapped = vt_dump_use_mmap(c->dump);
 	if (c->o->vmcoreinfo_path) {
-		err = read_text_file(c->o->vmcoreinfo_path, &c->vmcoreinfo_text,
-				     vi_len);
+		err = vt_read_text_file(c->o->vmcoreinfo_path,
+					&c->vmcoreinfo_text, vi_len);
 		if (!err)
 			err = vt_dump_set_vmcoreinfo(
 				c->dump, c->vmcoreinfo_text, *vi_len);
@@ -1335,6 +1314,12 @@ static struct vt_error *alloc_buffers(struct ctx *c)
 	if (err)
 		return err;
 	c->mb.x = c->x;
+	if (c->r->mapped == VT_MAP_WINDOWS) {
+		c->data_win = vt_dump_window_new(c->dump, DATA_WINDOW_PFNS *
+								  c->page_size);
+		if (!c->data_win)
+			return vt_error_new(VT_ERR_NOMEM, "out of memory");
+	}
 	/* up to 512 GiB of RAM: 2 bits a pfn spare the second read */
 	if (2 * ((c->max_pfn + 7) / 8) <= STORE_BYTES) {
 		c->store_bm2 = malloc((c->max_pfn + 7) / 8);
@@ -1353,8 +1338,9 @@ static void teardown(struct ctx *c)
 	vt_exclude_free(c->ex);
 	vt_classifier_free(c->cls);
 	vt_x86_64_free(c->x);
+	blk_free(&c->mb); /* its window before the dump */
+	vt_dump_window_free(c->data_win);
 	vt_dump_close(c->dump);
-	blk_free(&c->mb);
 	free(c->store_bm2);
 	free(c->store_keep);
 	free(c->vmcoreinfo_text);

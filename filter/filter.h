@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "classify.h"
+#include "vmemtrim/dump.h"
 #include "vmemtrim/error.h"
 
 struct vt_filter_opts {
@@ -59,8 +60,9 @@ struct vt_filter_report {
 	unsigned int unreadable_runs; /* entries used */
 	uint64_t warnings; /* implausible struct pages (kept) */
 	uint64_t sp_unreadable; /* RAM pfns whose struct page was unreadable */
-	bool mapped; /* struct pages were read in place (see --non-mmap) */
-	uint64_t map_retries; /* ranges of them read again: a page failed */
+	/* how the input was read in place (see --non-mmap) */
+	enum vt_dump_mapping mapped;
+	uint64_t map_retries; /* ranges read again: a page of it failed */
 	unsigned int classify_threads; /* pass 1 ran on this many threads */
 	uint64_t bad_roots; /* mem_section roots that could not be read */
 	/* non-empty: pages were not classified (why); every page dumped */

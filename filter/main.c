@@ -68,7 +68,8 @@ static const char usage_text[] =
 	"                    4 errors, 8 debug, 16 report (default 7)\n"
 	"  --non-mmap        read VMCORE with read calls only (default: a\n"
 	"                    saved ELF vmcore's struct pages are read through\n"
-	"                    mmap; /proc/vmcore never is)\n"
+	"                    mmap, /proc/vmcore's struct pages and page data\n"
+	"                    through bounded mmap windows)\n"
 	"  --work-dir DIR    accepted for makedumpfile compatibility; unused\n"
 	"  -x VMLINUX, --cyclic-buffer N, --non-cyclic, --splitblock-size N,\n"
 	"  -D                accepted and ignored (vmemtrim needs no vmlinux\n"
@@ -464,10 +465,15 @@ int main(int argc, char **argv)
 		print_degraded(&c, &r);
 	if (c.message_level & ML_DEBUG)
 		fprintf(stderr,
-			"vmemtrim: debug: %s: struct pages read %s; %llu "
-			"ranges read again after a page of the mapping "
-			"failed\n",
-			c.f.input, r.mapped ? "in place (mmap)" : "with pread",
+			"vmemtrim: debug: %s: %s; %llu ranges read again "
+			"after a page of the mapping failed\n",
+			c.f.input,
+			r.mapped == VT_MAP_WINDOWS ?
+				"struct pages and page data read through "
+				"mmap windows" :
+			r.mapped == VT_MAP_WHOLE ?
+				"struct pages read in place (mmap)" :
+				"struct pages read with pread",
 			(unsigned long long)r.map_retries);
 	if (c.message_level & ML_DEBUG)
 		fprintf(stderr,

@@ -931,17 +931,51 @@ static void scratch_free(struct wr_scratch *s)
 	free(s->work);
 }
 
-/* Decide how every page of @b is stored; fills out and slot. */
+/* @page compressed (or as it is, when that is not smaller) at @out. */
+static struct vt_error *store_page(const struct vt_writer *w,
+				   struct wr_scratch *s, const uint8_t *page,
+				   struct wr_slot *sl, uint8_t *out)
+{
+	uint32_t bs = w->bs, codec = w->opts.codec;
+	size_t len = 0;
+
+	if (codec) {
+		struct vt_error *err = vt_codec_compress(
+			codec, page, bs, s->cbuf, s->cap, &len, s->work);
+
+		if (err)
+			return err;
+	}
+	if (codec && len < bs) {
+		memcpy(out, s->cbuf, len);
+		sl->size = (uint32_t)len;
+		sl->flags = codec;
+	} else {
+		memcpy(out, page, bs);
+		sl->size = bs;
+		sl->flags = 0;
+	}
+	return NULL;
+}
+
+/*
+ * Decide how every page of @b is stored; fills out and slot. A page that
+ * repeats the last one stored (struct pages of free memory, filled
+ * buffers) is stored as that one was, without compressing it again: a
+ * codec gives the same bytes for the same page, so the dump is the same.
+ */
 static void compress_batch(const struct vt_writer *w, struct wr_batch *b,
 			   struct wr_scratch *s)
 {
-	uint32_t bs = w->bs, codec = w->opts.codec;
+	uint32_t bs = w->bs;
+	const uint8_t *last = NULL; /* the last page stored, and where */
+	const struct wr_slot *last_sl = NULL;
+	size_t last_out = 0;
 
 	b->out_len = 0;
 	for (unsigned int i = 0; i < b->n; i++) {
 		const uint8_t *page = b->in + (size_t)i * bs;
 		struct wr_slot *sl = &b->slot[i];
-		size_t len = 0;
 
 		if (sl->kind == PAGE_MISSING)
 			continue;
@@ -950,24 +984,23 @@ static void compress_batch(const struct vt_writer *w, struct wr_batch *b,
 			continue;
 		}
 		sl->kind = PAGE_DATA;
-		if (codec) {
-			b->err = vt_codec_compress(codec, page, bs, s->cbuf,
-						   s->cap, &len, s->work);
+		if (last && !memcmp(page, last, bs)) {
+			sl->size = last_sl->size;
+			sl->flags = last_sl->flags;
+			memcpy(b->out + b->out_len, b->out + last_out,
+			       sl->size);
+		} else {
+			b->err =
+				store_page(w, s, page, sl, b->out + b->out_len);
 			if (b->err) {
 				vt_error_prefix(b->err, "pfn 0x%llx: ",
 						(unsigned long long)b->pfn[i]);
 				return;
 			}
 		}
-		if (codec && len < bs) {
-			memcpy(b->out + b->out_len, s->cbuf, len);
-			sl->size = (uint32_t)len;
-			sl->flags = codec;
-		} else {
-			memcpy(b->out + b->out_len, page, bs);
-			sl->size = bs;
-			sl->flags = 0;
-		}
+		last = page;
+		last_sl = sl;
+		last_out = b->out_len;
 		b->out_len += sl->size;
 	}
 }

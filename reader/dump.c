@@ -343,18 +343,43 @@ struct vt_error *vt_dump_read_page(struct vt_dump *d, uint64_t pfn, void *buf)
 	return f->ops->read_page(f, pfn, buf);
 }
 
-bool vt_dump_use_mmap(struct vt_dump *d)
+enum vt_dump_mapping vt_dump_use_mmap(struct vt_dump *d)
 {
-	bool any = false;
+	enum vt_dump_mapping best = VT_MAP_NONE;
 
-	for (unsigned int i = 0; i < d->nfiles; i++)
-		if (d->files[i]->ops->map && d->files[i]->ops->map(d->files[i]))
-			any = true;
-	return any;
+	for (unsigned int i = 0; i < d->nfiles; i++) {
+		struct vt_file *f = d->files[i];
+		enum vt_dump_mapping m =
+			f->ops->map ? f->ops->map(f) : VT_MAP_NONE;
+
+		if (m > best)
+			best = m;
+	}
+	return best;
 }
 
-const void *vt_dump_map_paddr(struct vt_dump *d, uint64_t paddr, size_t len)
+struct vt_dump_window *vt_dump_window_new(struct vt_dump *d, size_t bytes)
 {
+	struct vt_dump_window *w = calloc(1, sizeof(*w));
+
+	if (w) {
+		w->dump = d;
+		w->bytes = bytes;
+	}
+	return w;
+}
+
+void vt_dump_window_free(struct vt_dump_window *w)
+{
+	if (w)
+		vt_dump_window_release(w);
+	free(w);
+}
+
+const void *vt_dump_window_map(struct vt_dump_window *w, uint64_t paddr,
+			       size_t len, size_t ahead)
+{
+	struct vt_dump *d = w->dump;
 	const uint64_t ps = d->info.page_size;
 	uint64_t next;
 	struct vt_file *f = len ? file_of(d, paddr / ps, &next) : NULL;
@@ -362,7 +387,7 @@ const void *vt_dump_map_paddr(struct vt_dump *d, uint64_t paddr, size_t len)
 	if (!f || !f->ops->map_span ||
 	    (paddr + len + ps - 1) / ps > f->part.end_pfn)
 		return NULL;
-	return f->ops->map_span(f, paddr, len);
+	return f->ops->map_span(f, w, paddr, len, ahead);
 }
 
 bool vt_dump_map_failed(const void *p, size_t len)
@@ -370,9 +395,15 @@ bool vt_dump_map_failed(const void *p, size_t len)
 	return vt_mapguard_failed(p, len);
 }
 
-void vt_dump_map_release(const void *p, size_t len)
+void vt_dump_window_release(struct vt_dump_window *w)
 {
-	vt_mapguard_release(p, len);
+	if (w->map)
+		vt_mapguard_unmap(w->map, w->len);
+	if (w->hi)
+		vt_mapguard_release(w->lo, (size_t)(w->hi - w->lo));
+	w->map = w->lo = w->hi = NULL;
+	w->file = NULL;
+	w->off = w->len = 0;
 }
 
 struct vt_error *vt_dump_read_paddr(struct vt_dump *d, uint64_t paddr,

@@ -47,6 +47,7 @@ struct elf_file {
 	char *notes;
 	char *vmcoreinfo;
 	const uint8_t *map; /* the whole file, or NULL (see elf_map) */
+	bool windowed; /* /proc/vmcore: mapped in windows (see elf_map) */
 };
 
 static struct elf_file *to_elf(struct vt_file *f)
@@ -490,32 +491,82 @@ static struct vt_error *elf_read_span(struct vt_file *f, uint64_t paddr,
 }
 
 /*
- * Map the whole file, when it is a regular file outside /proc: mapping
- * /proc/vmcore sets up page tables for all of it at once, more memory
- * than a capture kernel has.
+ * A regular file is mapped whole. /proc/vmcore is mapped in windows: a
+ * mapping of it builds the page tables for all it covers at once (it
+ * has no page cache to fault pages in from), more memory than a capture
+ * kernel has for terabytes.
  */
-static bool elf_map(struct vt_file *f)
+static enum vt_dump_mapping elf_map(struct vt_file *f)
 {
 	struct elf_file *e = to_elf(f);
 	struct statfs sfs;
 	struct stat st;
 
-	if (!e->map && fstat(e->fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (uint64_t)st.st_size == e->size && fstatfs(e->fd, &sfs) == 0 &&
-	    sfs.f_type != PROC_FS_MAGIC)
-		e->map = vt_mapguard_map(e->fd, e->size);
-	return e->map != NULL;
+	if (!e->map && !e->windowed && fstat(e->fd, &st) == 0 &&
+	    S_ISREG(st.st_mode) && (uint64_t)st.st_size == e->size &&
+	    fstatfs(e->fd, &sfs) == 0) {
+		if (sfs.f_type == PROC_FS_MAGIC)
+			e->windowed = true;
+		else
+			e->map = vt_mapguard_map(e->fd, 0, e->size);
+	}
+	return e->map	   ? VT_MAP_WHOLE :
+	       e->windowed ? VT_MAP_WINDOWS :
+			     VT_MAP_NONE;
 }
 
-static const void *elf_map_span(struct vt_file *f, uint64_t paddr, size_t len)
+/*
+ * Map file bytes [off, off + len) and, room permitting, up to @ahead
+ * from @off, in place of what @w had mapped. False when the kernel
+ * refuses the mapping.
+ */
+static bool move_window(struct elf_file *e, struct vt_dump_window *w,
+			uint64_t off, size_t len, size_t ahead)
+{
+	const uint64_t mask = ELF_PAGE_SIZE - 1;
+	uint64_t start = off & ~mask, want = ahead > len ? ahead : len;
+
+	vt_dump_window_release(w);
+	if (want > w->bytes && len < w->bytes)
+		want = w->bytes;
+	if (want < len)
+		want = len;
+	want = (off - start + want + mask) & ~mask;
+	if (want > e->size - start)
+		want = e->size - start;
+	w->map = vt_mapguard_map(e->fd, start, want);
+	if (!w->map)
+		return false;
+	w->file = &e->file;
+	w->off = start;
+	w->len = want;
+	return true;
+}
+
+static const void *elf_map_span(struct vt_file *f, struct vt_dump_window *w,
+				uint64_t paddr, size_t len, size_t ahead)
 {
 	struct elf_file *e = to_elf(f);
-	const struct elf_piece *pc = e->map ? span_piece(e, paddr, len) : NULL;
+	const struct elf_piece *pc = span_piece(e, paddr, len);
 	const uint8_t *p;
+	uint64_t off;
 
-	if (!pc)
+	if (!pc || (!e->map && !e->windowed))
 		return NULL;
-	p = e->map + pc->off + (paddr - pc->start);
+	off = pc->off + (paddr - pc->start);
+	if (e->map) {
+		p = e->map + off;
+		if (!w->hi || p < w->lo)
+			w->lo = p;
+		if (p + len > w->hi)
+			w->hi = p + len;
+	} else {
+		if ((w->file != f || off < w->off ||
+		     off + len > w->off + w->len) &&
+		    !move_window(e, w, off, len, ahead))
+			return NULL;
+		p = w->map + (off - w->off);
+	}
 	return vt_mapguard_failed(p, len) ? NULL : p;
 }
 

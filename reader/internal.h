@@ -46,14 +46,27 @@ struct vt_file_ops {
 	 */
 	struct vt_error *(*read_span)(struct vt_file *f, uint64_t paddr,
 				      void *buf, size_t len, bool *done);
+	/* Optional: how the file can be mapped (see vt_dump_use_mmap()) */
+	enum vt_dump_mapping (*map)(struct vt_file *f);
 	/*
-	 * Optional: map the file for map_span (see vt_dump_use_mmap());
-	 * false when it cannot.
+	 * @len bytes at @paddr, stored contiguously, through window @w (see
+	 * vt_dump_window_map(); @paddr is inside part)
 	 */
-	bool (*map)(struct vt_file *f);
-	/* @len bytes at @paddr inside the mapping, stored contiguously */
-	const void *(*map_span)(struct vt_file *f, uint64_t paddr, size_t len);
+	const void *(*map_span)(struct vt_file *f, struct vt_dump_window *w,
+				uint64_t paddr, size_t len, size_t ahead);
 	void (*close)(struct vt_file *f);
+};
+
+/* One reader's view of a dump's mapping (see vt_dump_window_new()). */
+struct vt_dump_window {
+	struct vt_dump *dump;
+	size_t bytes; /* the most a window maps when a span asks for less */
+	/* VT_MAP_WINDOWS: bytes [off, off + len) of @file, mapped at @map */
+	const struct vt_file *file;
+	const uint8_t *map;
+	uint64_t off, len;
+	/* VT_MAP_WHOLE: the span of what was handed out since the release */
+	const uint8_t *lo, *hi;
 };
 
 /*

@@ -83,18 +83,19 @@ static bool install(void)
 	return installed;
 }
 
-const void *vt_mapguard_map(int fd, uint64_t size)
+const void *vt_mapguard_map(int fd, uint64_t off, uint64_t size)
 {
 	void *p = MAP_FAILED;
 	int i;
 
-	if (!size || size > SIZE_MAX)
+	if (!size || size > SIZE_MAX || off > (uint64_t)INT64_MAX)
 		return NULL;
 	pthread_mutex_lock(&lock);
 	for (i = 0; i < MG_REGIONS && atomic_load(&regions[i].len); i++)
 		;
 	if (i < MG_REGIONS && install())
-		p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
+		p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd,
+			 (off_t)off);
 	if (p != MAP_FAILED) {
 		atomic_store(&regions[i].base, (uintptr_t)p);
 		atomic_store(&regions[i].len, (uintptr_t)size);
@@ -114,6 +115,13 @@ void vt_mapguard_unmap(const void *p, uint64_t size)
 	if (i >= 0)
 		atomic_store(&regions[i].len, 0);
 	munmap((void *)p, (size_t)size);
+	/* a later mapping at these addresses has not failed (yet) */
+	for (unsigned int j = 0; j < MG_BAD && j < atomic_load(&nbad); j++) {
+		uintptr_t b = atomic_load(&bad[j]);
+
+		if (b >= (uintptr_t)p && b - (uintptr_t)p < size)
+			atomic_store(&bad[j], 0);
+	}
 	pthread_mutex_unlock(&lock);
 }
 

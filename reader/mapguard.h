@@ -18,8 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The whole of @fd (@size bytes), read-only; NULL when it cannot. */
-const void *vt_mapguard_map(int fd, uint64_t size);
+/*
+ * @size bytes of @fd from offset @off (a multiple of the page size),
+ * read-only; NULL when it cannot. At most 16 mappings at once.
+ */
+const void *vt_mapguard_map(int fd, uint64_t off, uint64_t size);
 void vt_mapguard_unmap(const void *p, uint64_t size);
 
 /*

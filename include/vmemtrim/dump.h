@@ -103,32 +103,58 @@ struct vt_error *vt_dump_read_page(struct vt_dump *dump, uint64_t pfn,
 struct vt_error *vt_dump_read_paddr(struct vt_dump *dump, uint64_t paddr,
 				    void *buf, size_t len);
 
+/* How the input is read in place (see vt_dump_use_mmap()). */
+enum vt_dump_mapping {
+	VT_MAP_NONE = 0, /* not at all: every read is a pread() */
+	VT_MAP_WHOLE, /* a saved ELF vmcore: one mapping of the whole file */
+	/*
+	 * /proc/vmcore: bounded windows, mapped as the reading moves on.
+	 * Mapping all of it would build page tables for all of old memory at
+	 * once, more than a capture kernel has; a read() of it maps and
+	 * unmaps every page in the kernel, a window does that once.
+	 */
+	VT_MAP_WINDOWS,
+};
+
 /*
- * Read the input through a read-only mapping where that is possible (an
- * ELF vmcore in a regular file; never /proc/vmcore, whose mapping would
- * build page tables for all of it at once), for vt_dump_map_paddr().
- * The first call installs a SIGBUS handler for the whole process, which
- * turns a page that fails to read into zeros and notes it: only for
- * programs that own their signals. Returns whether anything is mapped.
+ * Read the input through read-only mappings where that is possible (an
+ * ELF vmcore: a regular file whole, /proc/vmcore in windows), for
+ * vt_dump_window_map(). The first mapping installs a SIGBUS handler for
+ * the whole process, which turns a page that fails to read into zeros
+ * and notes it: only for programs that own their signals.
  */
-bool vt_dump_use_mmap(struct vt_dump *dump);
+enum vt_dump_mapping vt_dump_use_mmap(struct vt_dump *dump);
+
+/*
+ * One reader's view of the mapping (one thread's: a window is not shared).
+ * With VT_MAP_WINDOWS at most @bytes are mapped at once (more only when a
+ * single span asks for more). NULL when out of memory.
+ */
+struct vt_dump_window;
+struct vt_dump_window *vt_dump_window_new(struct vt_dump *dump, size_t bytes);
+void vt_dump_window_free(struct vt_dump_window *w);
 
 /*
  * Where @len bytes of physical memory at @paddr are in the mapping, or
- * NULL: not mapped, not stored in one piece, or a page of them failed
- * before (vt_dump_read_paddr() then says why). A page may fail while
- * being read: the bytes are good only if vt_dump_map_failed() says false
- * for them after the caller is done with them.
+ * NULL: not mapped, not stored in one piece, a window that cannot be
+ * mapped, or a page of them failed before (vt_dump_read_paddr() then
+ * reads them and says why). A window moves to hold them and, when
+ * @ahead > @len, up to @ahead bytes from @paddr (at most the window's
+ * size); the pointer is good until the next call on @w. A page may fail
+ * while being read: the bytes are good only if vt_dump_map_failed() says
+ * false for them after the caller is done with them.
  */
-const void *vt_dump_map_paddr(struct vt_dump *dump, uint64_t paddr, size_t len);
+const void *vt_dump_window_map(struct vt_dump_window *w, uint64_t paddr,
+			       size_t len, size_t ahead);
 bool vt_dump_map_failed(const void *p, size_t len);
 
 /*
- * Done with [p, p + len) of the mapping for now: its pages leave the
- * process's resident set (they stay in the page cache). Call it as the
- * reading moves on, or the resident set grows with all that was read.
+ * Done for now with what @w handed out: a window is unmapped; pages of a
+ * whole-file mapping leave the process's resident set (they stay in the
+ * page cache). Call it as the reading moves on, or the resident set grows
+ * with all that was read.
  */
-void vt_dump_map_release(const void *p, size_t len);
+void vt_dump_window_release(struct vt_dump_window *w);
 
 /*
  * Counts over the whole dump: pfns in RAM, pfns dumped, and how many of

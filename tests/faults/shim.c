@@ -17,6 +17,13 @@
  * cannot be read; with VT_FAULT_EIO_TIMES, only ranges whose reads still
  * fail do so, and a mapping counts as no read.
  *
+ * The input as /proc/vmcore:
+ *   VT_FAULT_PROCFS=PATH          fstatfs() of this file says /proc (so the
+ *                                 program maps it in windows, as it does
+ *                                 /proc/vmcore)
+ *   VT_FAULT_MMAP_REFUSE=1        mmap() of it fails with ENODEV, as on a
+ *                                 kernel that cannot map /proc/vmcore
+ *
  * Write faults on the output:
  *   VT_FAULT_WRITE_FILE=GLOB      the files written whose path (that of
  *                                 /proc/self/fd/N, so the temporary name
@@ -65,7 +72,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -84,11 +93,18 @@ struct space {
 	size_t n, cap;
 };
 
+/* A file by device and inode, so any name or fd of it. */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
 static struct {
 	pthread_mutex_t lock;
 	bool eio;
-	dev_t eio_dev;
-	ino_t eio_ino;
+	struct file_id eio_file;
+	bool procfs, mmap_refuse;
+	struct file_id proc_file;
 	struct range bad[MAX_RANGES];
 	uint64_t bad_hits[MAX_RANGES]; /* reads failed, per range */
 	size_t nbad;
@@ -120,6 +136,8 @@ static int (*real_posix_fallocate)(int, off_t, off_t);
 static int (*real_posix_fallocate64)(int, off64_t, off64_t);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static void *(*real_mmap64)(void *, size_t, int, int, int, off64_t);
+static int (*real_fstatfs)(int, struct statfs *);
+static int (*real_fstatfs64)(int, struct statfs64 *);
 static int (*real_rename)(const char *, const char *);
 static int (*real_renameat)(int, const char *, int, const char *);
 static int (*real_renameat2)(int, const char *, int, const char *,
@@ -163,6 +181,22 @@ static void parse_ranges(const char *s)
 	}
 }
 
+static struct file_id file_id_of(const char *var, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		die(var, path);
+	return (struct file_id){ st.st_dev, st.st_ino };
+}
+
+static bool is_file(int fd, const struct file_id *id)
+{
+	struct stat st;
+
+	return !fstat(fd, &st) && st.st_dev == id->dev && st.st_ino == id->ino;
+}
+
 #define RESOLVE(name) (real_##name = dlsym(RTLD_NEXT, #name))
 
 __attribute__((constructor)) static void shim_init(void)
@@ -182,18 +216,15 @@ __attribute__((constructor)) static void shim_init(void)
 	RESOLVE(posix_fallocate64);
 	RESOLVE(mmap);
 	RESOLVE(mmap64);
+	RESOLVE(fstatfs);
+	RESOLVE(fstatfs64);
 	RESOLVE(rename);
 	RESOLVE(renameat);
 	RESOLVE(renameat2);
 	s = getenv("VT_FAULT_EIO_FILE");
 	if (s && *s) {
-		struct stat st;
-
-		if (stat(s, &st))
-			die("VT_FAULT_EIO_FILE (cannot stat)", s);
 		F.eio = true;
-		F.eio_dev = st.st_dev;
-		F.eio_ino = st.st_ino;
+		F.eio_file = file_id_of("VT_FAULT_EIO_FILE", s);
 		s = getenv("VT_FAULT_EIO_RANGES");
 		if (s)
 			parse_ranges(s);
@@ -203,6 +234,13 @@ __attribute__((constructor)) static void shim_init(void)
 			if (*end)
 				die("VT_FAULT_EIO_TIMES", s);
 		}
+	}
+	s = getenv("VT_FAULT_PROCFS");
+	if (s && *s) {
+		F.procfs = true;
+		F.proc_file = file_id_of("VT_FAULT_PROCFS", s);
+		s = getenv("VT_FAULT_MMAP_REFUSE");
+		F.mmap_refuse = s && !strcmp(s, "1");
 	}
 	s = getenv("VT_FAULT_WRITE_FILE");
 	if (s && *s)
@@ -277,10 +315,30 @@ __attribute__((destructor)) static void shim_fini(void)
 
 static bool is_eio_file(int fd)
 {
-	struct stat st;
+	return F.eio && is_file(fd, &F.eio_file);
+}
 
-	return F.eio && !fstat(fd, &st) && st.st_dev == F.eio_dev &&
-	       st.st_ino == F.eio_ino;
+static bool is_proc_file(int fd)
+{
+	return F.procfs && is_file(fd, &F.proc_file);
+}
+
+int fstatfs(int fd, struct statfs *buf)
+{
+	int rc = real_fstatfs(fd, buf);
+
+	if (!rc && is_proc_file(fd))
+		buf->f_type = PROC_SUPER_MAGIC;
+	return rc;
+}
+
+int fstatfs64(int fd, struct statfs64 *buf)
+{
+	int rc = real_fstatfs64(fd, buf);
+
+	if (!rc && is_proc_file(fd))
+		buf->f_type = PROC_SUPER_MAGIC;
+	return rc;
 }
 
 static bool range_fails(size_t i)
@@ -389,7 +447,13 @@ static void *fail_mapped(void *map, size_t len, uint64_t off)
 
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-	void *map = real_mmap(addr, len, prot, flags, fd, off);
+	void *map;
+
+	if (F.mmap_refuse && !(flags & MAP_ANONYMOUS) && is_proc_file(fd)) {
+		errno = ENODEV;
+		return MAP_FAILED;
+	}
+	map = real_mmap(addr, len, prot, flags, fd, off);
 
 	if (!F.eio || (flags & MAP_ANONYMOUS) || !is_eio_file(fd))
 		return map;
@@ -398,7 +462,13 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
 {
-	void *map = real_mmap64(addr, len, prot, flags, fd, off);
+	void *map;
+
+	if (F.mmap_refuse && !(flags & MAP_ANONYMOUS) && is_proc_file(fd)) {
+		errno = ENODEV;
+		return MAP_FAILED;
+	}
+	map = real_mmap64(addr, len, prot, flags, fd, off);
 
 	if (!F.eio || (flags & MAP_ANONYMOUS) || !is_eio_file(fd))
 		return map;

@@ -165,22 +165,43 @@ rm -f "$dump"
 # shim makes the bad pages of a mapping raise SIGBUS, as the kernel does)
 # and with --non-mmap (pread only) give the same dump and the same lines;
 # the mapped run read a range of struct pages again after a SIGBUS.
+# same_as_pread WHAT DUMP: DUMP and the warnings now in $tmp/err are the
+# --non-mmap run's ($tmp/eio-pread and $tmp/err-pread).
+same_as_pread() {
+	tap_check "$1: the same dump as with --non-mmap" \
+		cmp "$2" "$tmp/eio-pread"
+	tap_eq "$1: the same warnings as with --non-mmap" \
+		"$(cat "$tmp/err-pread")" \
+		"$(grep warning "$tmp/err" | sed "s|$2|DUMP|g")"
+}
+shimmed VT_FAULT_EIO_FILE="$vm" VT_FAULT_EIO_RANGES="$ranges" \
+	-- --message-level 31 --non-mmap "$vm" "$tmp/eio-pread"
+tap_eq "EIO, --non-mmap: exit 0, struct pages read with pread" \
+	"0 1" "$rc $(grep -c '^vmemtrim: debug: .*: struct pages read with pread; 0 ranges' "$tmp/err")"
+grep warning "$tmp/err" | sed "s|$tmp/eio-pread|DUMP|g" >"$tmp/err-pread"
 shimmed VT_FAULT_EIO_FILE="$vm" VT_FAULT_EIO_RANGES="$ranges" \
 	-- --message-level 31 "$vm" "$tmp/eio-mmap"
 retry=$(sed -n 's/^vmemtrim: debug: .*: struct pages read in place (mmap); \([0-9]*\) ranges read again after a page of the mapping failed$/\1/p' "$tmp/err")
 tap_check "EIO, mapped: a SIGBUS made a range of struct pages be read again ($retry)" \
 	test "${retry:-0}" -ge 1
-grep warning "$tmp/err" >"$tmp/err-mmap"
+same_as_pread "EIO, mapped" "$tmp/eio-mmap"
+# The input read as /proc/vmcore is (the shim says its filesystem is
+# /proc): struct pages and page data through bounded mmap windows. With
+# the same faults, the bad pages of a window raise SIGBUS and are read
+# again with read(). A kernel that refuses to map /proc/vmcore: every
+# read is a read().
 shimmed VT_FAULT_EIO_FILE="$vm" VT_FAULT_EIO_RANGES="$ranges" \
-	-- --message-level 31 --non-mmap "$vm" "$tmp/eio-pread"
-tap_eq "EIO, --non-mmap: exit 0, struct pages read with pread" \
-	"0 1" "$rc $(grep -c '^vmemtrim: debug: .*: struct pages read with pread; 0 ranges' "$tmp/err")"
-tap_check "EIO, --non-mmap: the same dump as through the mapping" \
-	cmp "$tmp/eio-mmap" "$tmp/eio-pread"
-tap_eq "EIO, --non-mmap: the same warnings as through the mapping" \
-	"$(sed "s|$tmp/eio-mmap|DUMP|g" "$tmp/err-mmap")" \
-	"$(grep warning "$tmp/err" | sed "s|$tmp/eio-pread|DUMP|g")"
-rm -f "$tmp/eio-mmap" "$tmp/eio-pread"
+	VT_FAULT_PROCFS="$vm" -- --message-level 31 "$vm" "$tmp/eio-win"
+retry=$(sed -n 's/^vmemtrim: debug: .*: struct pages and page data read through mmap windows; \([0-9]*\) ranges read again after a page of the mapping failed$/\1/p' "$tmp/err")
+tap_check "EIO, /proc/vmcore windows: exit 0, SIGBUS made ranges be read again with read() (${retry:-none})" \
+	test "$rc" = 0 -a "${retry:-0}" -ge 1
+same_as_pread "EIO, /proc/vmcore windows" "$tmp/eio-win"
+shimmed VT_FAULT_EIO_FILE="$vm" VT_FAULT_EIO_RANGES="$ranges" \
+	VT_FAULT_PROCFS="$vm" VT_FAULT_MMAP_REFUSE=1 \
+	-- --message-level 31 "$vm" "$tmp/eio-refused"
+tap_eq "EIO, /proc/vmcore that refuses mmap: exit 0" 0 "$rc"
+same_as_pread "EIO, /proc/vmcore that refuses mmap" "$tmp/eio-refused"
+rm -f "$tmp/eio-mmap" "$tmp/eio-pread" "$tmp/eio-win" "$tmp/eio-refused"
 
 # A SIGBUS that is not a failed page of the mapping (sent by kill) is not
 # swallowed: vmemtrim dies of it, leaving no DUMPFILE.

@@ -7,11 +7,14 @@
 # vmemtrim (make static) and tests/kdump/maxrss.c in the initramfs. On one
 # /proc/vmcore the capture kernel runs
 #   vmemtrim -l -d 31 -e /proc/vmcore /mnt/vmcore   (ext4 on virtio /dev/vdc)
+#   the same with --non-mmap, compared in the guest with cmp and removed
 #   vmemtrim -l -d 31 -e -F /proc/vmcore            (streamed to raw /dev/vdb)
 # each under maxrss (peak RSS from wait4's ru_maxrss and VmHWM polled in
 # /proc/PID/status).
 # Asserts: both binaries are static; the capture ran in the reservation
-# (MemTotal < 256 MiB) on the 8 GiB guest's vmcore; both runs exit 0 with
+# (MemTotal < 256 MiB) on the 8 GiB guest's vmcore; /proc/vmcore was read
+# through mmap windows with no page read again, and --non-mmap (read()
+# only) wrote the same bytes; both runs exit 0 with
 # a peak RSS under 64 MiB; the ext4 filesystem is clean and holds only
 # vmcore (no temporary file); the raw disk holds a flattened stream that
 # vmemtrim -R reassembles; the two dumps are byte-identical kdump files
@@ -103,8 +106,8 @@ RELEASE=$(basename "$(dirname "$VMLINUX")")
 for f in "$VMLINUX" "$STREAM" "$DISK" "$SERIAL"; do
 	[ -f "$f" ] || { tap_fail "fixture output $f exists"; tap_done; }
 done
-grep -a -E 'KDUMP-TEST|MAXRSS|^vmemtrim: [0-9]' "$SERIAL" | tr -d '\r' \
-	>"$OUT/guest.log"
+grep -a -E 'KDUMP-TEST|MAXRSS|^vmemtrim: [0-9]|^vmemtrim: debug: /proc/vmcore' \
+	"$SERIAL" | tr -d '\r' >"$OUT/guest.log"
 sed 's/^/guest: /' "$OUT/guest.log" | while IFS= read -r l; do tap_note "$l"; done
 
 # ------------------------------------------------- inside the capture kernel
@@ -114,6 +117,12 @@ tap_check "the capture kernel ran in the crashkernel=256M reservation (MemTotal 
 vmsize=$(sed -n 's/^KDUMP-TEST vmcore-size \([0-9]*\).*/\1/p' "$OUT/guest.log")
 tap_check "its /proc/vmcore is the 8 GiB guest's (${vmsize:-?} bytes > 8e9)" \
 	test -n "$vmsize" -a "${vmsize:-0}" -gt 8000000000
+
+tap_eq "fs: /proc/vmcore was read through mmap windows, no page read again" \
+	"vmemtrim: debug: /proc/vmcore: struct pages and page data read through mmap windows; 0 ranges read again after a page of the mapping failed" \
+	"$(grep -m 1 '^vmemtrim: debug: /proc/vmcore' "$OUT/guest.log")"
+tap_eq "--non-mmap (read() only) wrote the same dump as the mmap windows" \
+	"KDUMP-TEST non-mmap same" "$(grep -m 1 '^KDUMP-TEST non-mmap' "$OUT/guest.log")"
 
 for run in fs stream; do
 	line=$(grep -m 1 "^MAXRSS $run " "$OUT/guest.log")

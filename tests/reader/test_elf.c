@@ -243,6 +243,7 @@ static void test_mapped_reads(void **unused)
 	struct core c = { 0 };
 	unsigned char page[PAGE];
 	const unsigned char *p, *q;
+	struct vt_dump_window *w;
 	struct vt_error *err;
 	struct vt_dump *d;
 	struct stat sb;
@@ -253,26 +254,29 @@ static void test_mapped_reads(void **unused)
 	add_load(&c, 0x200000, 0x2000, 0x4000); /* 0x200-0x201 data, 2 not */
 	write_core(&c, false);
 	d = open_ok();
-	assert_null(vt_dump_map_paddr(d, 0x100000, 64)); /* not mapped yet */
-	assert_true(vt_dump_use_mmap(d));
-	p = vt_dump_map_paddr(d, 0x100040, 2 * PAGE);
+	w = vt_dump_window_new(d, 1 << 20);
+	assert_non_null(w);
+	assert_null(
+		vt_dump_window_map(w, 0x100000, 64, 0)); /* not mapped yet */
+	assert_int_equal(vt_dump_use_mmap(d), VT_MAP_WHOLE);
+	p = vt_dump_window_map(w, 0x100040, 2 * PAGE, 0);
 	assert_non_null(p);
 	assert_int_equal(p[0], fill_of(0x100000));
 	assert_int_equal(p[2 * PAGE - 1], fill_of(0x102000));
 	assert_false(vt_dump_map_failed(p, 2 * PAGE));
 	/* released pages are read again from the file when used */
-	vt_dump_map_release(p, 2 * PAGE);
+	vt_dump_window_release(w);
 	assert_int_equal(p[PAGE], fill_of(0x101000));
 	/* across two loads, into a page without data, past the end: none */
-	assert_null(vt_dump_map_paddr(d, 0x107000, 2 * PAGE));
-	assert_null(vt_dump_map_paddr(d, 0x201000, 2 * PAGE));
-	assert_null(vt_dump_map_paddr(d, 0x400000, 8));
+	assert_null(vt_dump_window_map(w, 0x107000, 2 * PAGE, 0));
+	assert_null(vt_dump_window_map(w, 0x201000, 2 * PAGE, 0));
+	assert_null(vt_dump_window_map(w, 0x400000, 8, 0));
 	/*
 	 * the file loses its last pages under us (an I/O error reads the
 	 * same): loads from them read zeros, are noted, and the span is no
 	 * longer handed out, so pread reports them
 	 */
-	q = vt_dump_map_paddr(d, 0x200000, 2 * PAGE);
+	q = vt_dump_window_map(w, 0x200000, 2 * PAGE, 0);
 	assert_non_null(q);
 	assert_int_equal(stat(path, &sb), 0); /* pfn 0x201 ends the file */
 	/* the file's pages past its new end fault; loads are not aligned */
@@ -283,8 +287,9 @@ static void test_mapped_reads(void **unused)
 	assert_true(vt_dump_map_failed(q + 2 * PAGE - 1, 1));
 	assert_false(vt_dump_map_failed(q, PAGE));
 	assert_false(vt_dump_map_failed(p, 2 * PAGE));
-	assert_null(vt_dump_map_paddr(d, 0x200000, 2 * PAGE));
-	assert_non_null(vt_dump_map_paddr(d, 0x200000, PAGE));
+	assert_null(vt_dump_window_map(w, 0x200000, 2 * PAGE, 0));
+	assert_non_null(vt_dump_window_map(w, 0x200000, PAGE, 0));
+	vt_dump_window_free(w);
 	err = vt_dump_read_paddr(d, 0x201000, page, PAGE);
 	assert_non_null(err);
 	vt_error_free(err);
