@@ -6,6 +6,8 @@
  * and dictionaries; pages the dump lacks give missing records, corrupt
  * indexes and descriptors give the trustworthy records and a warning, and
  * a missing key is an error naming it. Lines as makedumpfile prints them.
+ * The panic line and its context (vt_panic_find) on logs of an Oops, a
+ * long one, an old BUG, and none.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "vmemtrim/panic.h"
 #include "vmemtrim/printk.h"
 #include "vmemtrim/vmcoreinfo.h"
 
@@ -484,6 +487,124 @@ static void test_log_buf_cycle_ends_with_a_warning(void **state)
 	assert_non_null(strstr(s.warning, "leaves the buffer"));
 }
 
+/* ---- the panic line and its context ------------------------------------------ */
+
+#define PANIC_LOG_LEN 0x3000
+
+/* A log_buf of @n records: "line I", with @marks[I] where given. */
+static void panic_log(struct mem *m, unsigned int n, const char *const *marks)
+{
+	uint64_t idx = 0;
+	char text[64];
+
+	memset(m, 0, sizeof(*m));
+	for (unsigned int i = 0; i < n; i++) {
+		snprintf(text, sizeof(text), "line %u", i);
+		idx = log_put(m, idx, marks[i] ? marks[i] : text, NULL,
+			      1000ULL * i);
+		assert_true(idx < PANIC_LOG_LEN - 64);
+	}
+	log_init(m, 0, idx);
+	put(m, PTR_VAR + 8, PANIC_LOG_LEN, 4);
+}
+
+static void find_panic(struct mem *m, struct vt_panic *out)
+{
+	struct vt_vmcoreinfo *vi = parse(log_buf_info);
+	struct vt_printk *p;
+	struct vt_error *err = vt_printk_open(vi, mem_read, m, &p);
+
+	if (err)
+		fail_msg("%s", err->message);
+	memset(out, 0, sizeof(*out));
+	err = vt_panic_find(p, out);
+	if (err)
+		fail_msg("%s", err->message);
+	vt_printk_free(p);
+	vt_vmcoreinfo_free(vi);
+}
+
+static void test_panic_oops_context_starts_before_the_bug(void **state)
+{
+	static struct mem m;
+	static const char *marks[40];
+	struct vt_panic pn;
+
+	(void)state;
+	marks[20] = "BUG: kernel NULL pointer dereference, address: 0";
+	marks[22] = "Oops: 0002 [#1] PREEMPT SMP NOPTI";
+	marks[26] = "Kernel panic - not syncing: Fatal exception";
+	panic_log(&m, 30, marks);
+	find_panic(&m, &pn);
+	assert_true(pn.found);
+	assert_int_equal(pn.panic_seq, 26);
+	assert_string_equal(pn.message, "[    0.000026] Kernel panic - not "
+					"syncing: Fatal exception");
+	/* 10 lines before the BUG, the BUG to the panic: 17 lines */
+	assert_int_equal(pn.nr_lines, 17);
+	assert_string_equal(pn.lines[0], "[    0.000010] line 10");
+	assert_string_equal(pn.lines[10], "[    0.000020] BUG: kernel NULL "
+					  "pointer dereference, address: 0");
+	assert_string_equal(pn.lines[16], pn.message);
+	assert_int_equal(pn.lines_skipped, 0);
+	assert_int_equal(pn.log.records, 30);
+	vt_panic_release(&pn);
+}
+
+static void test_panic_long_context_keeps_the_panic_line(void **state)
+{
+	static struct mem m;
+	static const char *marks[120];
+	struct vt_panic pn;
+
+	(void)state;
+	marks[15] = "general protection fault, probably for non-canonical";
+	marks[110] = "Kernel panic - not syncing: Fatal exception";
+	panic_log(&m, 112, marks);
+	find_panic(&m, &pn);
+	assert_true(pn.found);
+	assert_int_equal(pn.nr_lines, VT_PANIC_LINES_MAX);
+	assert_string_equal(pn.lines[0], "[    0.000005] line 5");
+	assert_string_equal(pn.lines[VT_PANIC_LINES_MAX - 1], pn.message);
+	/* lines 5..110 are 106; 63 kept before the panic line */
+	assert_int_equal(pn.lines_skipped, 106 - VT_PANIC_LINES_MAX);
+	vt_panic_release(&pn);
+	/* a BUG more than VT_PANIC_BURST records before is not the trigger */
+	marks[15] = NULL;
+	marks[5] = "BUG: soft lockup - CPU#0 stuck for 22s!";
+	marks[110] = "Kernel panic - not syncing: sysrq triggered crash";
+	panic_log(&m, 112, marks);
+	find_panic(&m, &pn);
+	assert_int_equal(pn.panic_seq, 110);
+	assert_int_equal(pn.nr_lines, VT_PANIC_BEFORE + 1);
+	assert_string_equal(pn.lines[0], "[    0.000100] line 100");
+	vt_panic_release(&pn);
+}
+
+static void test_panic_none_gives_the_last_lines(void **state)
+{
+	static struct mem m;
+	static const char *marks[20];
+	struct vt_panic pn;
+
+	(void)state;
+	panic_log(&m, 15, marks);
+	find_panic(&m, &pn);
+	assert_false(pn.found);
+	assert_null(pn.message);
+	assert_int_equal(pn.nr_lines, VT_PANIC_BEFORE);
+	assert_string_equal(pn.lines[0], "[    0.000005] line 5");
+	assert_string_equal(pn.lines[9], "[    0.000014] line 14");
+	vt_panic_release(&pn);
+	/* the log's page is not in the dump: no line, the summary says so */
+	m.missing_page = TEXT;
+	find_panic(&m, &pn);
+	assert_false(pn.found);
+	assert_int_equal(pn.nr_lines, 0);
+	assert_true(pn.log.missing > 0);
+	vt_panic_release(&pn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -499,6 +620,9 @@ int main(void)
 		cmocka_unit_test(test_log_buf_wraps_at_the_marker),
 		cmocka_unit_test(test_log_buf_missing_page_is_counted),
 		cmocka_unit_test(test_log_buf_cycle_ends_with_a_warning),
+		cmocka_unit_test(test_panic_oops_context_starts_before_the_bug),
+		cmocka_unit_test(test_panic_long_context_keeps_the_panic_line),
+		cmocka_unit_test(test_panic_none_gives_the_last_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
