@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dmesg.h"
 #include "filter.h"
 #include "vmemtrim/error.h"
 #include "vmemtrim/format.h"
@@ -38,6 +39,8 @@ static const char usage_text[] =
 	"           [--message-level N] [-i VMCOREINFO] VMCORE DUMPFILE\n"
 	"  vmemtrim -F [-c|-l|-p|-z] [-d DL] [-e] ... VMCORE > STREAM\n"
 	"  vmemtrim -R DUMPFILE < STREAM\n"
+	"  vmemtrim --dump-dmesg [-f] VMCORE LOGFILE\n"
+	"  vmemtrim --check-params OPTIONS...\n"
 	"  vmemtrim -h | -v\n"
 	"\n"
 	"Write a kdump-compressed dump of VMCORE (an ELF vmcore such as\n"
@@ -74,7 +77,15 @@ static const char usage_text[] =
 	"  -x VMLINUX, --cyclic-buffer N, --non-cyclic, --splitblock-size N,\n"
 	"  -D                accepted and ignored (vmemtrim needs no vmlinux\n"
 	"                    and works in bounded memory by itself)\n"
+	"  --dump-dmesg      write the kernel log of VMCORE (any dump vmemtrim\n"
+	"                    reads) to LOGFILE, as makedumpfile does\n"
+	"  --check-params    only check the options and arguments: exit 0,\n"
+	"                    or 1 with the reason; no file is touched\n"
+	"  --show-stats      the report, as --message-level with 16 added\n"
+	"  -b ORDER          accepted and ignored, like -x and --work-dir\n"
 	"  -h, --help        this help; -v, --version: the version\n"
+	"Other makedumpfile options are refused with the alternative\n"
+	"(docs/vmemtrim.8 lists each).\n"
 	"\n"
 	"Exit status: 0 success, 1 failure, 2 the disk filled up (DUMPFILE\n"
 	"is left marked incomplete).\n";
@@ -83,6 +94,9 @@ struct cli {
 	struct vt_filter_opts f;
 	int message_level;
 	bool reassemble;
+	bool dmesg; /* --dump-dmesg */
+	bool check_params; /* --check-params */
+	bool show_stats; /* --show-stats */
 	int ncodec;
 	const char *dumpfile;
 	double t0, last;
@@ -96,9 +110,48 @@ enum {
 	OPT_NON_CYCLIC,
 	OPT_NON_MMAP,
 	OPT_SPLITBLOCK,
-	OPT_SPLIT,
 	OPT_CLASSIFY_THREADS,
+	OPT_DUMP_DMESG,
+	OPT_CHECK_PARAMS,
+	OPT_SHOW_STATS,
+	OPT_REFUSED, /* + index in refused[] */
 };
+
+/* makedumpfile's options vmemtrim refuses, and what to use instead. */
+static const struct refused {
+	const char *name; /* "-X" or "--long" */
+	const char *why;
+} refused[] = {
+	{ "--split", "not supported; write one dump (one file per "
+		     "CPU is not needed: --num-threads compresses in "
+		     "parallel)" },
+	{ "--reassemble", "not supported (there is no --split); use "
+			  "makedumpfile --reassemble" },
+	{ "--partial-dmesg", "not supported; use --dump-dmesg (the whole "
+			     "log)" },
+	{ "--vtop", "not supported; use vmemtrim-inspect --page VADDR "
+		    "DUMPFILE" },
+	{ "--mem-usage", "not supported; use makedumpfile --mem-usage" },
+	{ "--dry-run", "not supported; use -F VMCORE > /dev/null, which "
+		       "writes nothing and prints the report" },
+	{ "--config", "not supported (erasing data needs a vmlinux); use "
+		      "makedumpfile --config" },
+	{ "--eppic", "not supported (needs a vmlinux); use makedumpfile "
+		     "--eppic" },
+	{ "--diskset", "not supported (sadump); use makedumpfile "
+		       "--diskset" },
+	{ "--xen-syms", "not supported (Xen); use makedumpfile" },
+	{ "--xen-vmcoreinfo", "not supported (Xen); use makedumpfile" },
+	{ "--xen_phys_start", "not supported (Xen); use makedumpfile" },
+	{ "-X", "not supported (Xen); use makedumpfile -X" },
+	{ "-g", "not supported (it needs a vmlinux); use makedumpfile -g" },
+	{ "-L", "not supported; -d 31 -e makes the dump small, and a full "
+		"disk still leaves an INCOMPLETE dump crash opens" },
+	{ "-E", "ELF output is not supported; vmemtrim writes "
+		"kdump-compressed dumps (use makedumpfile -E)" },
+};
+
+#define NR_REFUSED (sizeof(refused) / sizeof(refused[0]))
 
 static const struct option long_opts[] = {
 	{ "num-threads", required_argument, NULL, OPT_THREADS },
@@ -109,7 +162,21 @@ static const struct option long_opts[] = {
 	{ "non-cyclic", no_argument, NULL, OPT_NON_CYCLIC },
 	{ "non-mmap", no_argument, NULL, OPT_NON_MMAP },
 	{ "splitblock-size", required_argument, NULL, OPT_SPLITBLOCK },
-	{ "split", no_argument, NULL, OPT_SPLIT },
+	{ "dump-dmesg", no_argument, NULL, OPT_DUMP_DMESG },
+	{ "check-params", no_argument, NULL, OPT_CHECK_PARAMS },
+	{ "show-stats", no_argument, NULL, OPT_SHOW_STATS },
+	{ "split", no_argument, NULL, OPT_REFUSED + 0 },
+	{ "reassemble", no_argument, NULL, OPT_REFUSED + 1 },
+	{ "partial-dmesg", no_argument, NULL, OPT_REFUSED + 2 },
+	{ "vtop", required_argument, NULL, OPT_REFUSED + 3 },
+	{ "mem-usage", no_argument, NULL, OPT_REFUSED + 4 },
+	{ "dry-run", no_argument, NULL, OPT_REFUSED + 5 },
+	{ "config", required_argument, NULL, OPT_REFUSED + 6 },
+	{ "eppic", required_argument, NULL, OPT_REFUSED + 7 },
+	{ "diskset", required_argument, NULL, OPT_REFUSED + 8 },
+	{ "xen-syms", required_argument, NULL, OPT_REFUSED + 9 },
+	{ "xen-vmcoreinfo", required_argument, NULL, OPT_REFUSED + 10 },
+	{ "xen_phys_start", required_argument, NULL, OPT_REFUSED + 11 },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
@@ -121,6 +188,25 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fputs(" (see vmemtrim -h)\n", stderr);
 	return EXIT_FAILED;
+}
+
+static int refuse(unsigned int i)
+{
+	fprintf(stderr, "vmemtrim: %s: %s\n", refused[i].name, refused[i].why);
+	return EXIT_FAILED;
+}
+
+/* --dump-dmesg VMCORE LOGFILE: -f and --message-level apply, no more. */
+static int parse_dmesg(struct cli *c, int argc, char **argv)
+{
+	if (c->reassemble || c->f.flattened)
+		return usage_error("%s: not with -F or -R", "--dump-dmesg");
+	if (argc - optind != 2)
+		return usage_error("%s: give VMCORE and LOGFILE",
+				   "--dump-dmesg");
+	c->f.input = argv[optind];
+	c->f.output = c->dumpfile = argv[optind + 1];
+	return -1;
 }
 
 static bool parse_uint(const char *s, long max, long *out)
@@ -172,8 +258,8 @@ static int parse(struct cli *c, int argc, char **argv)
 	c->f.threads = 1;
 	c->message_level = ML_DEFAULT;
 	opterr = 0; /* one line of our own instead of getopt's */
-	while ((opt = getopt_long(argc, argv, "clpzd:eEFfRi:x:Dhv", long_opts,
-				  NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "clpzd:eEFfRi:x:Dhvb:Xg:L:",
+				  long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			c->f.codec = DUMP_DH_COMPRESSED_ZLIB, c->ncodec++;
@@ -198,10 +284,13 @@ static int parse(struct cli *c, int argc, char **argv)
 			c->f.exclude_vmemmap = true;
 			break;
 		case 'E':
-			return usage_error("%s: ELF output is not supported; "
-					   "vmemtrim writes kdump-compressed "
-					   "dumps",
-					   "-E");
+			return refuse(NR_REFUSED - 1);
+		case 'X':
+			return refuse(NR_REFUSED - 4);
+		case 'g':
+			return refuse(NR_REFUSED - 3);
+		case 'L':
+			return refuse(NR_REFUSED - 2);
 		case 'F':
 			c->f.flattened = true;
 			break;
@@ -215,6 +304,7 @@ static int parse(struct cli *c, int argc, char **argv)
 			c->f.vmcoreinfo_path = optarg;
 			break;
 		case 'x':
+		case 'b':
 		case 'D':
 		case OPT_WORK_DIR:
 		case OPT_CYCLIC_BUFFER:
@@ -224,8 +314,15 @@ static int parse(struct cli *c, int argc, char **argv)
 		case OPT_NON_MMAP:
 			c->f.non_mmap = true;
 			break;
-		case OPT_SPLIT:
-			return usage_error("%s: not supported", "--split");
+		case OPT_DUMP_DMESG:
+			c->dmesg = true;
+			break;
+		case OPT_CHECK_PARAMS:
+			c->check_params = true;
+			break;
+		case OPT_SHOW_STATS:
+			c->show_stats = true;
+			break;
 		case OPT_THREADS:
 			if (!parse_uint(optarg, 256, &v) || v == 0)
 				return usage_error("--num-threads %s: give 1 "
@@ -254,6 +351,9 @@ static int parse(struct cli *c, int argc, char **argv)
 			printf("vmemtrim %s\n", VMEMTRIM_VERSION);
 			exit(EXIT_COMPLETED);
 		default:
+			if (opt >= OPT_REFUSED &&
+			    opt < OPT_REFUSED + (int)NR_REFUSED)
+				return refuse(opt - OPT_REFUSED);
 			return usage_error("%s: unknown option or missing "
 					   "argument",
 					   argv[optind - 1]);
@@ -261,6 +361,10 @@ static int parse(struct cli *c, int argc, char **argv)
 	}
 	if (c->ncodec > 1)
 		return usage_error("%s: give at most one", "-c, -l, -p, -z");
+	if (c->show_stats)
+		c->message_level |= ML_REPORT;
+	if (c->dmesg)
+		return parse_dmesg(c, argc, argv);
 	if (c->reassemble) {
 		if (argc - optind != 1)
 			return usage_error("%s: give one DUMPFILE", "-R");
@@ -428,6 +532,53 @@ static int reassemble(struct cli *c)
 	return EXIT_COMPLETED;
 }
 
+static void print_log_summary(const struct cli *c,
+			      const struct vt_printk_summary *s)
+{
+	if (s->missing) {
+		fprintf(stderr,
+			"vmemtrim: warning: %s: %llu log records are not in "
+			"the dump",
+			c->f.input, (unsigned long long)s->missing);
+		for (unsigned int i = 0; i < s->nr_missing_seq; i++)
+			fprintf(stderr, "%s%llu", i ? " " : " (seq ",
+				(unsigned long long)s->missing_seq[i]);
+		fprintf(stderr, "%s\n",
+			!s->nr_missing_seq	       ? "" :
+			s->nr_missing_seq < s->missing ? " ...)" :
+							 ")");
+	}
+	if (s->skipped)
+		fprintf(stderr,
+			"vmemtrim: warning: %s: %llu log records skipped as "
+			"inconsistent: %s\n",
+			c->f.input, (unsigned long long)s->skipped, s->warning);
+}
+
+static int dump_dmesg(struct cli *c)
+{
+	struct vt_dmesg_opts o = { .input = c->f.input,
+				   .output = c->dumpfile,
+				   .force = c->f.force };
+	struct vt_printk_summary s = { 0 };
+	struct vt_error *err = vt_dump_dmesg(&o, &s);
+
+	if (c->message_level & ML_ERROR)
+		print_log_summary(c, &s);
+	if (err) {
+		if (c->message_level & ML_ERROR)
+			fprintf(stderr, "vmemtrim: %s\n", err->message);
+		vt_error_free(err);
+		return EXIT_FAILED;
+	}
+	if (c->message_level & ML_COMMON)
+		fprintf(stderr,
+			"vmemtrim: %llu log records; the dmesg log is saved "
+			"to %s\n",
+			(unsigned long long)s.records, c->dumpfile);
+	return EXIT_COMPLETED;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c = { 0 };
@@ -438,8 +589,12 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
+	if (c.check_params)
+		return EXIT_COMPLETED;
 	if (c.reassemble)
 		return reassemble(&c);
+	if (c.dmesg)
+		return dump_dmesg(&c);
 	c.t0 = c.last = now();
 	if ((c.message_level & ML_PROGRESS) && isatty(STDERR_FILENO)) {
 		c.f.progress = progress;

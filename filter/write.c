@@ -1902,3 +1902,23 @@ struct vt_error *vt_flat_reassemble(int in_fd, const char *in_name,
 	free(r.buf);
 	return err;
 }
+
+/* --- small outputs written whole (--dump-dmesg) ---------------------------- */
+
+struct vt_error *vt_outfile_create(const char *path, bool force, char **tmp,
+				   int *fd)
+{
+	struct vt_error *err = check_target(path, force);
+
+	*tmp = NULL;
+	*fd = -1;
+	return err ? err : create_temp(path, tmp, fd);
+}
+
+struct vt_error *vt_outfile_install(const char *tmp, const char *path,
+				    bool force)
+{
+	bool left;
+
+	return install(tmp, path, force, &left);
+}

@@ -9,6 +9,7 @@
 #include "vmemtrim/codec.h"
 #include "vmemtrim/format.h"
 #include "vmemtrim/json.h"
+#include "vmemtrim/panic.h"
 #include "vmemtrim/vmcoreinfo.h"
 #include "vmemtrim/x86_64.h"
 
@@ -279,6 +280,40 @@ static void json_pfn(FILE *out, const struct vt_pfn_report *p)
 	fprintf(out, "},\n");
 }
 
+static void json_log(FILE *out, const struct vt_report *r)
+{
+	const struct vt_panic *p = r->panic;
+	const struct vt_printk_summary *s = &p->log;
+
+	fprintf(out, "\"log\": {\n");
+	json_key_string(out, "era",
+			s->era == VT_PRINTK_LOCKLESS ? "lockless" : "log_buf",
+			true);
+	json_key_u64(out, "records", s->records, true);
+	json_key_u64(out, "missing", s->missing, true);
+	fprintf(out, "\"missing_seq\": [");
+	for (unsigned int i = 0; i < s->nr_missing_seq; i++)
+		fprintf(out, "%s%" PRIu64, i ? ", " : "", s->missing_seq[i]);
+	fprintf(out, "],\n");
+	json_key_u64(out, "skipped", s->skipped, true);
+	json_key_string(out, "warning", s->warning, true);
+	if (p->found) {
+		json_key_string(out, "panic", p->message, true);
+		json_key_u64(out, "panic_seq", p->panic_seq, true);
+	} else {
+		json_key_null(out, "panic", true);
+		json_key_null(out, "panic_seq", true);
+	}
+	fprintf(out, "\"lines\": [");
+	for (unsigned int i = 0; i < p->nr_lines; i++) {
+		fprintf(out, "%s", i ? ",\n" : "\n");
+		json_string(out, p->lines[i]);
+	}
+	fprintf(out, "%s],\n", p->nr_lines ? "\n" : "");
+	json_key_u64(out, "lines_skipped", p->lines_skipped, false);
+	fprintf(out, "},\n");
+}
+
 struct vt_error *vt_json_print(FILE *out, const struct vt_report *r,
 			       bool ranges, const char *tool)
 {
@@ -289,6 +324,13 @@ struct vt_error *vt_json_print(FILE *out, const struct vt_report *r,
 	json_pages(out, r);
 	json_vmcoreinfo(out, r);
 	json_struct_pages(out, r);
+	if (r->panic && !r->log_err) {
+		json_log(out, r);
+	} else if (r->log_err) {
+		fprintf(out, "\"log\": null,\n\"log_error\": ");
+		json_string(out, r->log_err->message);
+		fprintf(out, ",\n");
+	}
 	if (r->pfn)
 		json_pfn(out, r->pfn);
 	if (ranges) {

@@ -15,6 +15,8 @@
 #include "vmemtrim/dump.h"
 #include "vmemtrim/format.h"
 #include "vmemtrim/json.h"
+#include "vmemtrim/panic.h"
+#include "vmemtrim/printk.h"
 #include "vmemtrim/vmcoreinfo.h"
 #include "vmemtrim/vmemmap.h"
 #include "vmemtrim/x86_64.h"
@@ -34,6 +36,8 @@ static const char usage_text[] =
 	"  -P, --paddr ADDR    the same for the pfn of physical address ADDR\n"
 	"  -a, --page VADDR    the same for the pfn whose struct page is at "
 	"VADDR\n"
+	"  -d, --dmesg         print the kernel log instead (the lines of\n"
+	"                      vmemtrim --dump-dmesg)\n"
 	"  -h, --help          this text\n"
 	"  -V, --version       the version\n"
 	"\n"
@@ -44,7 +48,7 @@ static const char usage_text[] =
 enum query { Q_NONE, Q_PFN, Q_PADDR, Q_PAGE };
 
 struct options {
-	bool json, ranges;
+	bool json, ranges, dmesg;
 	enum query query;
 	uint64_t query_value;
 	const char *const *paths;
@@ -63,6 +67,8 @@ struct findings {
 	struct vt_vmemmap_summary sum;
 	bool have_pfn;
 	struct vt_pfn_report pfn;
+	struct vt_panic panic; /* the log's panic line and context ... */
+	struct vt_error *log_err; /* ... or why the log cannot be read */
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -92,13 +98,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "pfn", required_argument, NULL, 'p' },
 		{ "paddr", required_argument, NULL, 'P' },
 		{ "page", required_argument, NULL, 'a' },
+		{ "dmesg", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "jrp:P:a:hV", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "jrp:P:a:dhV", longopts, NULL)) !=
 	       -1) {
 		enum query q = c == 'p' ? Q_PFN : c == 'P' ? Q_PADDR : Q_PAGE;
 
@@ -108,6 +115,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'r':
 			o->ranges = true;
+			break;
+		case 'd':
+			o->dmesg = true;
 			break;
 		case 'p':
 		case 'P':
@@ -134,6 +144,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind >= argc)
 		return usage_error("%s", "no DUMPFILE given");
+	if (o->dmesg && (o->json || o->ranges || o->query != Q_NONE))
+		return usage_error("%s", "--dmesg prints the log alone: not "
+					 "with --json, --ranges or a pfn");
 	o->paths = (const char *const *)argv + optind;
 	o->npaths = argc - optind;
 	return 0;
@@ -191,6 +204,20 @@ static void open_vmemmap(struct findings *f)
 	}
 }
 
+/*
+ * The log's panic line and context. A dump whose log cannot be read
+ * (keys or pages missing) is still described: the reason is kept.
+ */
+static void find_panic(struct findings *f)
+{
+	struct vt_printk *p = NULL;
+
+	f->log_err = vt_printk_open_dump(f->dump, &p);
+	if (!f->log_err)
+		f->log_err = vt_panic_find(p, &f->panic);
+	vt_printk_free(p);
+}
+
 static struct vt_error *gather(const struct options *o, struct findings *f)
 {
 	struct vt_error *err;
@@ -205,6 +232,7 @@ static struct vt_error *gather(const struct options *o, struct findings *f)
 	if (err)
 		return err;
 	open_vmemmap(f);
+	find_panic(f);
 	if (o->ranges && f->vm_err)
 		return vt_error_new(f->vm_err->code,
 				    "%s: cannot tell which struct pages are "
@@ -229,6 +257,8 @@ static void release(struct findings *f)
 	vt_vmemmap_free(f->vm);
 	vt_x86_64_free(f->x86);
 	vt_error_free(f->vm_err);
+	vt_panic_release(&f->panic);
+	vt_error_free(f->log_err);
 	vt_dump_close(f->dump);
 }
 
@@ -402,6 +432,52 @@ static void text_pfn(const struct findings *f)
 		       f->info->dump_level);
 }
 
+/* "N log records are not in the dump (seq A B ...)" and the like. */
+static void log_summary(FILE *out, const char *prefix,
+			const struct vt_printk_summary *s)
+{
+	if (s->missing) {
+		fprintf(out, "%s%" PRIu64 " log records are not in the dump",
+			prefix, s->missing);
+		for (unsigned int i = 0; i < s->nr_missing_seq; i++)
+			fprintf(out, "%s%" PRIu64, i ? " " : " (seq ",
+				s->missing_seq[i]);
+		fprintf(out, "%s\n",
+			!s->nr_missing_seq	       ? "" :
+			s->nr_missing_seq < s->missing ? " ...)" :
+							 ")");
+	}
+	if (s->skipped)
+		fprintf(out,
+			"%s%" PRIu64 " log records skipped as inconsistent: "
+			"%s\n",
+			prefix, s->skipped, s->warning);
+}
+
+static void text_log(const struct findings *f)
+{
+	const struct vt_panic *p = &f->panic;
+
+	if (f->log_err) {
+		printf("%-16sunreadable: %s\n", "log:", f->log_err->message);
+		return;
+	}
+	printf("%-16s%" PRIu64 " records\n", "log:", p->log.records);
+	log_summary(stdout, "  ", &p->log);
+	if (p->found)
+		printf("%-16s%s\n", "panic:", p->message);
+	else if (p->nr_lines)
+		printf("%-16snone found; the log's last lines:\n", "panic:");
+	else
+		printf("%-16snone found\n", "panic:");
+	for (unsigned int i = 0; i < p->nr_lines; i++) {
+		if (i == p->nr_lines - 1 && p->lines_skipped)
+			printf("  ... %" PRIu64 " lines left out ...\n",
+			       p->lines_skipped);
+		printf("  %s\n", p->lines[i]);
+	}
+}
+
 static struct vt_error *print_text(const struct options *o,
 				   const struct findings *f)
 {
@@ -409,6 +485,7 @@ static struct vt_error *print_text(const struct options *o,
 	text_pages(f);
 	text_vmcoreinfo(f);
 	text_struct_pages(f);
+	text_log(f);
 	if (o->ranges && f->sum.missing_pfns) {
 		struct vt_error *err = text_ranges(f);
 
@@ -434,10 +511,67 @@ static struct vt_error *print_json(const struct options *o,
 		.vm_err = f->vm_err,
 		.sum = &f->sum,
 		.pfn = f->have_pfn ? &f->pfn : NULL,
+		.panic = &f->panic,
+		.log_err = f->log_err,
 	};
 
 	return vt_json_print(stdout, &r, o->ranges,
 			     "vmemtrim-inspect " VMEMTRIM_VERSION);
+}
+
+/* --- --dmesg ----------------------------------------------------------------- */
+
+struct line_buf {
+	char *line;
+	size_t cap;
+	bool failed;
+};
+
+static int put_record(void *arg, const struct vt_printk_record *r)
+{
+	struct line_buf *b = arg;
+	size_t need = vt_printk_line_max(r);
+
+	if (need > b->cap) {
+		char *l = realloc(b->line, need);
+
+		if (!l) {
+			b->failed = true;
+			return 1;
+		}
+		b->line = l;
+		b->cap = need;
+	}
+	fwrite(b->line, 1, vt_printk_line(r, b->line), stdout);
+	return 0;
+}
+
+/* The log as vmemtrim --dump-dmesg writes it, on standard output. */
+static struct vt_error *print_dmesg(const struct options *o)
+{
+	struct vt_dump *dump = NULL;
+	struct vt_printk *p = NULL;
+	struct line_buf b = { 0 };
+	struct vt_error *err;
+
+	err = vt_dump_open(o->paths, o->npaths, &dump);
+	if (!err && (err = vt_printk_open_dump(dump, &p)))
+		err = vt_error_prefix(err, "%s: ", o->paths[0]);
+	if (!err && (err = vt_printk_walk(p, put_record, &b)))
+		err = vt_error_prefix(err, "%s: ", o->paths[0]);
+	if (!err && b.failed)
+		err = vt_error_new(VT_ERR_NOMEM, "out of memory");
+	if (p) {
+		char prefix[4096];
+
+		snprintf(prefix, sizeof(prefix),
+			 "vmemtrim-inspect: warning: %s: ", o->paths[0]);
+		log_summary(stderr, prefix, vt_printk_summary(p));
+	}
+	free(b.line);
+	vt_printk_free(p);
+	vt_dump_close(dump);
+	return err;
 }
 
 int main(int argc, char **argv)
@@ -449,8 +583,11 @@ int main(int argc, char **argv)
 
 	if (rc)
 		return rc;
-	err = gather(&o, &f);
-	if (!err)
+	if (o.dmesg)
+		err = print_dmesg(&o);
+	else
+		err = gather(&o, &f);
+	if (!err && !o.dmesg)
 		err = o.json ? print_json(&o, &f) : print_text(&o, &f);
 	if (!err && (fflush(stdout) || ferror(stdout)))
 		err = vt_error_errno(errno, "writing to standard output");

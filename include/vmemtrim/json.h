@@ -19,6 +19,7 @@
 #define VT_JSON_SCHEMA "vmemtrim-inspect/1"
 
 struct vt_x86_64;
+struct vt_panic;
 
 /* Everything the JSON object is made of, gathered by the caller. */
 struct vt_report {
@@ -30,6 +31,9 @@ struct vt_report {
 	const struct vt_error *vm_err; /* ... and then this says why */
 	const struct vt_vmemmap_summary *sum; /* valid when vm is set */
 	const struct vt_pfn_report *pfn; /* NULL: no pfn was asked about */
+	/* The kernel log's panic and context; both NULL: no "log" field */
+	const struct vt_panic *panic;
+	const struct vt_error *log_err; /* why the log cannot be read */
 };
 
 /* "elf", "kdump", "kdump-flattened". */

@@ -300,7 +300,7 @@ print((1+sub)*bs+bmb*bs//2+100)' "$b/small.l")
 	usage_rc "unknown option" 2 --no-such-option "$b/small.l"
 	usage_rc "--help" 0 --help
 	missing=
-	for o in --json --ranges --pfn --paddr --page --help --version; do
+	for o in --json --ranges --pfn --paddr --page --dmesg --help --version; do
 		grep -q -- "$o" "$tmp/u.out" || missing="$missing $o"
 	done
 	tap_eq "usage: --help mentions every option" "" "$missing"
