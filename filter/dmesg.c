@@ -12,7 +12,7 @@
 #include "dmesg.h"
 #include "vmemtrim/dump.h"
 #include "vmemtrim/printk.h"
-#include "write.h"
+#include "outfile.h"
 
 struct out {
 	FILE *f;

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "write.h"
 #include "vmemtrim/codec.h"
 #include "vmemtrim/format.h"
@@ -42,7 +43,6 @@
 #define FLAT_RECORD_MAX (4u << 20) /* payload of one flattened record */
 #define ZERO_CHUNK (1u << 20) /* zeros written where fallocate fails */
 #define MAX_THREADS 256
-#define TMP_SUFFIX ".vmemtrim-XXXXXX"
 #define STDOUT_NAME "standard output"
 /* logical file offsets beyond this are no real dump (as reader/flat.c) */
 #define FLAT_MAX_OFFSET (UINT64_C(1) << 56)
@@ -223,197 +223,6 @@ static bool all_zero(const uint8_t *p, size_t len)
 	return !p[0] && !memcmp(p, p + 1, len - 1);
 }
 
-/* pwrite all of @len bytes; 0 or errno, *done = bytes written. */
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off,
-		      size_t *done)
-{
-	const uint8_t *p = buf;
-
-	*done = 0;
-	while (*done < len) {
-		ssize_t n = pwrite(fd, p + *done, len - *done,
-				   (off_t)(off + *done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno;
-		if (n == 0)
-			return EIO;
-		*done += (size_t)n;
-	}
-	return 0;
-}
-
-/* write all of @len bytes to a stream; 0 or errno, *done = bytes written. */
-static int write_all(int fd, const void *buf, size_t len, size_t *done)
-{
-	const uint8_t *p = buf;
-
-	*done = 0;
-	while (*done < len) {
-		ssize_t n = write(fd, p + *done, len - *done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno;
-		if (n == 0)
-			return EIO;
-		*done += (size_t)n;
-	}
-	return 0;
-}
-
-/* read up to @len bytes from a stream; fewer only at end of input. */
-static int read_full(int fd, void *buf, size_t len, size_t *got)
-{
-	uint8_t *p = buf;
-
-	*got = 0;
-	while (*got < len) {
-		ssize_t n = read(fd, p + *got, len - *got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno;
-		if (n == 0)
-			break;
-		*got += (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * Allocate [@off, @off + @len) of @fd on disk, so that writing there later
- * cannot fail for want of space. Where fallocate() is not supported, zeros
- * are written instead. 0 or errno.
- */
-static int preallocate(int fd, uint64_t off, uint64_t len)
-{
-	static const uint8_t zeros[4096];
-	int e;
-
-	if (!len)
-		return 0;
-	do
-		e = fallocate(fd, 0, (off_t)off, (off_t)len) ? errno : 0;
-	while (e == EINTR);
-	if (e != EOPNOTSUPP && e != ENOSYS)
-		return e;
-	while (len) {
-		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
-		size_t done;
-
-		e = pwrite_all(fd, zeros, n, off, &done);
-		if (e)
-			return e;
-		off += n;
-		len -= n;
-	}
-	return 0;
-}
-
-static void fsync_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd;
-
-	if (!slash)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (!dir)
-		return;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(dir);
-}
-
-static struct vt_error *exists_error(const char *path)
-{
-	return vt_error_new(VT_ERR_INVALID,
-			    "%s: already exists (use -f to overwrite)", path);
-}
-
-/* Refuse an existing @path unless @force. */
-static struct vt_error *check_target(const char *path, bool force)
-{
-	struct stat st;
-
-	if (!lstat(path, &st)) {
-		if (S_ISDIR(st.st_mode))
-			return vt_error_new(VT_ERR_INVALID,
-					    "%s: is a directory", path);
-		return force ? NULL : exists_error(path);
-	}
-	if (errno != ENOENT)
-		return vt_error_errno(errno, "%s", path);
-	return NULL;
-}
-
-/* Create @path.vmemtrim-XXXXXX beside @path; the caller frees *tmp. */
-static struct vt_error *create_temp(const char *path, char **tmp, int *fd)
-{
-	if (asprintf(tmp, "%s" TMP_SUFFIX, path) < 0) {
-		*tmp = NULL;
-		return vt_error_new(VT_ERR_NOMEM, "%s: out of memory", path);
-	}
-	*fd = mkostemp(*tmp, O_CLOEXEC);
-	if (*fd < 0) {
-		struct vt_error *err = vt_error_errno(
-			errno, "%s: cannot create a temporary file %s", path,
-			*tmp);
-
-		free(*tmp);
-		*tmp = NULL;
-		return err;
-	}
-	return NULL;
-}
-
-/*
- * Rename @tmp to @path: replacing it with @force, else only if @path has not
- * appeared meanwhile (then the dump stays in @tmp and the error says so).
- */
-static struct vt_error *install(const char *tmp, const char *path, bool force,
-				bool *left)
-{
-	int e = 0;
-
-	*left = false;
-	if (force) {
-		if (rename(tmp, path))
-			e = errno;
-	} else if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE)) {
-		e = errno;
-		if (e == EINVAL || e == ENOSYS) {
-			/* no RENAME_NOREPLACE here: link() refuses too */
-			e = link(tmp, path) ? errno : 0;
-			if (!e)
-				unlink(tmp);
-		}
-	}
-	*left = e == EEXIST;
-	if (e == EEXIST)
-		return vt_error_new(
-			VT_ERR_INVALID,
-			"%s: already exists (use -f to overwrite); the dump is left in %s",
-			path, tmp);
-	if (e)
-		return vt_error_errno(e, "%s: cannot rename %s to it", path,
-				      tmp);
-	fsync_dir_of(path);
-	return NULL;
-}
-
 /* --- output: regular file or flattened records -------------------------- */
 
 /* Write one flattened record (offset, size, bytes); 0 or errno. */
@@ -427,11 +236,11 @@ static int flat_record(struct vt_writer *w, uint64_t off, const void *buf,
 	*done = 0;
 	put_be64(rh, off);
 	put_be64(rh + 8, len);
-	e = write_all(w->fd, rh, sizeof(rh), &n);
+	e = vt_write_all(w->fd, rh, sizeof(rh), &n);
 	w->stream_bytes += n;
 	if (e)
 		return e;
-	e = write_all(w->fd, buf, len, done);
+	e = vt_write_all(w->fd, buf, len, done);
 	w->stream_bytes += *done;
 	if (!e && off + len > w->flat_end)
 		w->flat_end = off + len;
@@ -450,7 +259,7 @@ static int out_put(struct vt_writer *w, uint64_t off, const void *buf,
 	int e = 0;
 
 	if (!w->opts.flattened)
-		return pwrite_all(w->fd, buf, len, off, done);
+		return vt_pwrite_all(w->fd, buf, len, off, done);
 	*done = 0;
 	while (!e && *done < len) {
 		size_t n = len - *done, got;
@@ -529,7 +338,7 @@ static void *io_main(void *arg)
 		if (!io->pending)
 			break;
 		pthread_mutex_unlock(&io->mu);
-		e = pwrite_all(w->fd, io->buf, io->len, io->off, &done);
+		e = vt_pwrite_all(w->fd, io->buf, io->len, io->off, &done);
 		if (!e)
 			start_writeback(w, io->off + io->len);
 		pthread_mutex_lock(&io->mu);
@@ -686,7 +495,7 @@ static struct vt_error *close_dump(struct vt_writer *w, bool incomplete)
 
 		put_be64(end, (uint64_t)(int64_t)FLAT_END_MARK);
 		put_be64(end + 8, (uint64_t)(int64_t)FLAT_END_MARK);
-		e = write_all(w->fd, end, sizeof(end), &done);
+		e = vt_write_all(w->fd, end, sizeof(end), &done);
 		w->stream_bytes += done;
 	}
 	if (e)
@@ -701,7 +510,7 @@ static struct vt_error *close_dump(struct vt_writer *w, bool incomplete)
 		err = vt_error_errno(errno, "%s: close", w->tmp);
 	w->fd = -1;
 	if (!err)
-		err = install(w->tmp, w->path, w->opts.force, &left);
+		err = vt_outfile_rename(w->tmp, w->path, w->opts.force, &left);
 	if (!err || left) {
 		free(w->tmp);
 		w->tmp = NULL;
@@ -728,9 +537,9 @@ static struct vt_error *fail_write(struct vt_writer *w, int e,
 		/* the descriptor area is allocated: this write succeeds */
 		drop_descs_past(w, durable_end);
 		if (w->pcount)
-			pwrite_all(w->fd, w->pbuf, w->pcount * KDUMP_PD_LEN,
-				   w->desc_off + w->pfirst * KDUMP_PD_LEN,
-				   &done);
+			vt_pwrite_all(w->fd, w->pbuf, w->pcount * KDUMP_PD_LEN,
+				      w->desc_off + w->pfirst * KDUMP_PD_LEN,
+				      &done);
 		w->pfirst += w->pcount;
 		w->pcount = 0;
 		w->dpos = durable_end;
@@ -744,7 +553,8 @@ static struct vt_error *fail_write(struct vt_writer *w, int e,
 			w->fd = -1;
 			bool left;
 
-			cerr = install(w->tmp, w->path, w->opts.force, &left);
+			cerr = vt_outfile_rename(w->tmp, w->path, w->opts.force,
+						 &left);
 			if (!cerr || left) {
 				free(w->tmp);
 				w->tmp = NULL;
@@ -1339,14 +1149,14 @@ static struct vt_error *start_output(struct vt_writer *w)
 
 	w->fd = w->opts.out_fd;
 	if (w->path) {
-		err = check_target(w->path, w->opts.force);
+		err = vt_outfile_check(w->path, w->opts.force);
 		if (!err)
-			err = create_temp(w->path, &w->tmp, &w->fd);
+			err = vt_outfile_temp(w->path, &w->tmp, &w->fd);
 		if (err)
 			return err;
 	}
 	if (!w->opts.flattened) {
-		e = preallocate(w->fd, 0, w->desc_off);
+		e = vt_preallocate(w->fd, 0, w->desc_off);
 		if (e)
 			return vt_error_errno(
 				e, "%s: cannot allocate %llu bytes", w->tmp,
@@ -1358,7 +1168,7 @@ static struct vt_error *start_output(struct vt_writer *w)
 	memcpy(fh, FLAT_SIGNATURE, sizeof(FLAT_SIGNATURE) - 1);
 	put_be64(fh + 16, FLAT_TYPE);
 	put_be64(fh + 24, FLAT_VERSION);
-	e = write_all(w->fd, fh, sizeof(fh), &done);
+	e = vt_write_all(w->fd, fh, sizeof(fh), &done);
 	w->stream_bytes += done;
 	if (e)
 		return vt_error_errno(e, "%s: writing the flattened header",
@@ -1605,7 +1415,7 @@ struct vt_error *vt_writer_begin_pages(struct vt_writer *w, uint64_t nr_dumped)
 	w->state = WR_PAGES;
 	end = w->data_off + (w->opts.exclude_zero ? w->bs : 0);
 	if (!w->opts.flattened) {
-		e = preallocate(w->fd, w->desc_off, end - w->desc_off);
+		e = vt_preallocate(w->fd, w->desc_off, end - w->desc_off);
 		if (e)
 			return fail_write(w, e, w->data_off);
 		w->prealloc_end = end;
@@ -1775,7 +1585,7 @@ static struct vt_error *reasm_read(struct reasm *r, void *buf, size_t len,
 				   const char *what)
 {
 	size_t got;
-	int e = read_full(r->in_fd, buf, len, &got);
+	int e = vt_read_full(r->in_fd, buf, len, &got);
 
 	if (e)
 		return vt_error_errno(e, "%s: reading %s at byte %llu",
@@ -1828,7 +1638,7 @@ static struct vt_error *reasm_copy(struct reasm *r, uint64_t off, uint64_t size)
 
 		if (err)
 			return err;
-		e = pwrite_all(r->out_fd, r->buf, n, off, &done);
+		e = vt_pwrite_all(r->out_fd, r->buf, n, off, &done);
 		if (e)
 			return vt_error_errno(e, "%s: write at offset %llu",
 					      r->tmp,
@@ -1871,7 +1681,7 @@ struct vt_error *vt_flat_reassemble(int in_fd, const char *in_name,
 				    const char *path, bool force)
 {
 	struct reasm r = { .in_fd = in_fd, .in_name = in_name };
-	struct vt_error *err = check_target(path, force);
+	struct vt_error *err = vt_outfile_check(path, force);
 	char *tmp = NULL;
 	bool left;
 
@@ -1881,7 +1691,7 @@ struct vt_error *vt_flat_reassemble(int in_fd, const char *in_name,
 							    FLAT_HEADER_SIZE);
 	if (!r.buf)
 		return vt_error_new(VT_ERR_NOMEM, "out of memory");
-	err = create_temp(path, &tmp, &r.out_fd);
+	err = vt_outfile_temp(path, &tmp, &r.out_fd);
 	if (err) {
 		free(r.buf);
 		return err;
@@ -1895,30 +1705,10 @@ struct vt_error *vt_flat_reassemble(int in_fd, const char *in_name,
 	if (close(r.out_fd) && !err)
 		err = vt_error_errno(errno, "%s: close", tmp);
 	if (!err)
-		err = install(tmp, path, force, &left);
+		err = vt_outfile_rename(tmp, path, force, &left);
 	else
 		unlink(tmp);
 	free(tmp);
 	free(r.buf);
 	return err;
-}
-
-/* --- small outputs written whole (--dump-dmesg) ---------------------------- */
-
-struct vt_error *vt_outfile_create(const char *path, bool force, char **tmp,
-				   int *fd)
-{
-	struct vt_error *err = check_target(path, force);
-
-	*tmp = NULL;
-	*fd = -1;
-	return err ? err : create_temp(path, tmp, fd);
-}
-
-struct vt_error *vt_outfile_install(const char *tmp, const char *path,
-				    bool force)
-{
-	bool left;
-
-	return install(tmp, path, force, &left);
 }

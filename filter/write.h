@@ -160,15 +160,4 @@ void vt_writer_abort(struct vt_writer *w);
 struct vt_error *vt_flat_reassemble(int in_fd, const char *in_name,
 				    const char *path, bool force);
 
-/*
- * A small output written whole (--dump-dmesg), the way the dump is: an
- * existing @path is refused unless @force, the data goes to a temporary
- * file beside it (*@tmp, *@fd; the caller frees *@tmp, closes *@fd), and
- * vt_outfile_install() renames it to @path once it is complete and synced.
- */
-struct vt_error *vt_outfile_create(const char *path, bool force, char **tmp,
-				   int *fd);
-struct vt_error *vt_outfile_install(const char *tmp, const char *path,
-				    bool force);
-
 #endif

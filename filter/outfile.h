@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The filter's output files: whole reads and writes of a descriptor (the
+ * EINTR and short-transfer loops), space allocated ahead, and a file
+ * written under a temporary name beside its final path, then renamed into
+ * place (never over an existing file without force).
+ */
+#ifndef VMEMTRIM_FILTER_OUTFILE_H
+#define VMEMTRIM_FILTER_OUTFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmemtrim/error.h"
+
+/* pwrite all of @len bytes at @off; 0 or errno, *done = bytes written. */
+int vt_pwrite_all(int fd, const void *buf, size_t len, uint64_t off,
+		  size_t *done);
+/* write all of @len bytes to a stream; 0 or errno, *done = bytes written. */
+int vt_write_all(int fd, const void *buf, size_t len, size_t *done);
+/* read up to @len bytes from a stream; fewer only at end of input. */
+int vt_read_full(int fd, void *buf, size_t len, size_t *got);
+
+/*
+ * Allocate [@off, @off + @len) of @fd on disk, so that writing there later
+ * cannot fail for want of space (zeros written where fallocate() is not
+ * supported). 0 or errno.
+ */
+int vt_preallocate(int fd, uint64_t off, uint64_t len);
+
+/* Refuse an existing @path unless @force (and a directory always). */
+struct vt_error *vt_outfile_check(const char *path, bool force);
+
+/* Create @path.vmemtrim-XXXXXX beside @path; the caller frees *tmp. */
+struct vt_error *vt_outfile_temp(const char *path, char **tmp, int *fd);
+
+/*
+ * Rename @tmp to @path: replacing it with @force, else only if @path has
+ * not appeared meanwhile (then the file stays in @tmp, *left is set and
+ * the error says so). The directory is synced after.
+ */
+struct vt_error *vt_outfile_rename(const char *tmp, const char *path,
+				   bool force, bool *left);
+
+/*
+ * A small output written whole (--dump-dmesg), the way the dump is: an
+ * existing @path is refused unless @force, the data goes to a temporary
+ * file beside it (*@tmp, *@fd; the caller frees *@tmp, closes *@fd), and
+ * vt_outfile_install() renames it to @path once it is complete and synced.
+ */
+struct vt_error *vt_outfile_create(const char *path, bool force, char **tmp,
+				   int *fd);
+struct vt_error *vt_outfile_install(const char *tmp, const char *path,
+				    bool force);
+
+#endif
