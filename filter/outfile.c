@@ -15,16 +15,20 @@
 
 #define TMP_SUFFIX ".vmemtrim-XXXXXX"
 
-/* pwrite all of @len bytes; 0 or errno, *done = bytes written. */
-int vt_pwrite_all(int fd, const void *buf, size_t len, uint64_t off,
-		  size_t *done)
+/*
+ * Write all of @len bytes, at *@off (pwrite) or, with @off NULL, to a
+ * stream (write); 0 or errno, *done = bytes written.
+ */
+static int write_loop(int fd, const void *buf, size_t len, const uint64_t *off,
+		      size_t *done)
 {
 	const uint8_t *p = buf;
 
 	*done = 0;
 	while (*done < len) {
-		ssize_t n = pwrite(fd, p + *done, len - *done,
-				   (off_t)(off + *done));
+		ssize_t n = off ? pwrite(fd, p + *done, len - *done,
+					 (off_t)(*off + *done)) :
+				  write(fd, p + *done, len - *done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -37,24 +41,15 @@ int vt_pwrite_all(int fd, const void *buf, size_t len, uint64_t off,
 	return 0;
 }
 
-/* write all of @len bytes to a stream; 0 or errno, *done = bytes written. */
+int vt_pwrite_all(int fd, const void *buf, size_t len, uint64_t off,
+		  size_t *done)
+{
+	return write_loop(fd, buf, len, &off, done);
+}
+
 int vt_write_all(int fd, const void *buf, size_t len, size_t *done)
 {
-	const uint8_t *p = buf;
-
-	*done = 0;
-	while (*done < len) {
-		ssize_t n = write(fd, p + *done, len - *done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno;
-		if (n == 0)
-			return EIO;
-		*done += (size_t)n;
-	}
-	return 0;
+	return write_loop(fd, buf, len, NULL, done);
 }
 
 /* read up to @len bytes from a stream; fewer only at end of input. */
