@@ -81,9 +81,13 @@ one() {
 			2>/tmp/run.log >&2
 		;;
 	esac
-	# the MAXRSS line and any error of the tool, to the console
-	grep -E '^MAXRSS|error|rror:|fail|limit-vmcore' /tmp/run.log |
-		head -n 5 >&2
+	# the MAXRSS line and the limit's, to the console; the last lines of
+	# a failed run's messages (progress lines end in \r)
+	grep -E '^MAXRSS|^limit-vmcore' /tmp/run.log >&2
+	if ! grep -q '^MAXRSS .* rc=0 ' /tmp/run.log; then
+		tr '\r' '\n' </tmp/run.log | grep -v -E '^MAXRSS|^ *$|eta: ' |
+			tail -n 3 | sed "s|^|BENCH-KDUMP error $tag: |" >&2
+	fi
 	sync
 }
 

@@ -32,7 +32,8 @@ MAXRSS = re.compile(r"^MAXRSS (\S+)/(\S+)/(\S+)/(\d+)/(\d+) rc=(\d+) "
 
 
 def parse(path):
-    """Runs {(cfg, out, tool, thr): [run...]}, setup lines, failures."""
+    """Runs {(cfg, out, tool, thr): [run...]}, setup lines, failures
+    ([tag, why, messages...])."""
     runs, setup, failed, limit_bytes, out_bytes = {}, [], [], {}, {}
     last_limit = None
     for line in open(path, errors="replace"):
@@ -42,8 +43,8 @@ def parse(path):
             cfg, out, tool, thr, rnd, rc, ru, hwm, sec = m.groups()
             key = (cfg, out, tool, int(thr))
             if rc != "0":
-                failed.append("%s round %s: exit %s" % (
-                    "/".join(key[:3]) + " thr " + thr, rnd, rc))
+                failed.append(["%s/%s/%s/%s/%s" % (cfg, out, tool, thr, rnd),
+                               "exit %s" % rc])
                 continue
             runs.setdefault(key, []).append({
                 "round": int(rnd), "wall": float(sec),
@@ -61,8 +62,14 @@ def parse(path):
             out_bytes[(cfg, out, tool, int(thr), int(rnd))] = int(n)
         elif line.startswith("BENCH-KDUMP setup "):
             setup.append(line[len("BENCH-KDUMP setup "):])
+        elif line.startswith("BENCH-KDUMP error "):
+            # the last lines of a failed run's messages, after its MAXRSS
+            tag, _, msg = line[len("BENCH-KDUMP error "):].partition(": ")
+            for f in failed:
+                if f[0] == tag:
+                    f.append(msg.strip())
         elif line.startswith("BENCH-KDUMP fail "):
-            failed.append(line[len("BENCH-KDUMP "):])
+            failed.append(["guest", line[len("BENCH-KDUMP fail "):]])
     for key, b in limit_bytes.items():
         for r in runs[key]:
             r["bytes"] = st.median(b)
@@ -166,9 +173,11 @@ def section(args, variants):
     lines.append("")
     lines.append(
         "Each guest is Debian 12's 6.1 cloud kernel in QEMU (TCG, 2 vCPUs, "
-        "16 GiB, `nokaslr crashkernel=256M`, the kernel fixture's memory "
-        "mix: 1 GiB anonymous, 256 MiB tmpfs, page cache of a 256 MiB disk, "
-        "4000 small files, 32 huge pages), panicked into kdump. In the "
+        "`crashkernel=256M`; memory, boot parameters and memory mix as its "
+        "line of tests/kernel/variants.conf says: name, memory, -cpu, boot "
+        "parameters, anonymous MiB, tmpfs MiB, small files, huge pages, "
+        "QEMU time limit; plus the page cache of a 256 MiB disk), panicked "
+        "into kdump. In the "
         "capture kernel, on the same /proc/vmcore, %d rounds, "
         "interleaved A B A B: Debian's makedumpfile 1.7.2 (its shared "
         "libraries copied into the initramfs; `-e` with `--work-dir` on "
@@ -181,7 +190,9 @@ def section(args, variants):
         "nothing written; its bytes in parentheses are the compressed "
         "page data). Every run starts after a `sync`; wall time and peak "
         "RSS (the larger of `ru_maxrss` and polled VmHWM) come from "
-        "tests/kdump/maxrss. Ratios are of medians: vmemtrim / "
+        "tests/kdump/maxrss. thr is `--num-threads` (compression "
+        "threads; vmemtrim classifies on one thread per CPU whatever it "
+        "is). Ratios are of medians: vmemtrim / "
         "makedumpfile on the same output and threads, and vmemtrim / the "
         "limit row on the same threads (below 1: faster). The `-F` "
         "stream's bytes are not counted (it is the same dump as the file, "
@@ -217,7 +228,12 @@ def section(args, variants):
                 for c, o, th, r in ratios) + ".")
         if failed:
             lines.append("")
-            lines.append("Failed runs (left out): " + "; ".join(failed) + ".")
+            lines.append("Failed runs (CONFIG/OUTPUT/TOOL/THREADS/ROUND; "
+                         "left out of the figures):")
+            lines.append("")
+            for f in failed:
+                lines.append("- %s: %s" % (f[0], "; ".join(
+                    "`%s`" % x.replace("`", "'") for x in f[1:])))
     lines += ["", END]
     return lines
 

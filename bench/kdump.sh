@@ -41,6 +41,10 @@ FILES="$BUILD/vmemtrim-static:/bin/vmemtrim"
 FILES+=" $BUILD/bench/limit-vmcore:/bin/limit-vmcore"
 FILES+=" $BUILD/tests/kdump/maxrss:/bin/maxrss"
 FILES+=" bench/kdump-guest.sh:/bin/bench-kdump"
+# glibc loads libgcc_s at pthread_exit() (makedumpfile --num-threads aborts
+# without it); ldd does not list it, so CAPTURE_DYNAMIC does not copy it.
+LIBGCC=$(ldconfig -p | awk '$1 == "libgcc_s.so.1" && /x86-64/ { print $NF; exit }')
+[ -n "$LIBGCC" ] && FILES+=" $LIBGCC:$LIBGCC"
 status=0
 for v in $VARIANTS; do
 	say "$v: boot, panic, $RUNS rounds in the capture kernel (run $RUNID)"

@@ -36,6 +36,7 @@
  * pages T s, pages T s".
  */
 #include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -101,10 +102,20 @@ struct ctx {
 	const char *err;
 };
 
-/* One thread's mapping of VMCORE. */
+/*
+ * One thread's mapping of VMCORE. Two threads never map the same part of
+ * it at once: a window does not reach past physical address @limit (the
+ * end of what the thread took).
+ */
 struct window {
 	const uint8_t *base;
-	uint64_t off, len;
+	uint64_t off, len, limit;
+	int error; /* errno of a failed mmap() */
+};
+
+/* A run of dumped pfns. */
+struct run {
+	uint64_t start, n;
 };
 
 static double now(void)
@@ -123,11 +134,15 @@ static void fail(struct ctx *c, const char *why)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* [off, off + len) of VMCORE through @w, or NULL when it cannot map. */
+/*
+ * [off, off + len) of VMCORE through @w, a window of WINDOW bytes from
+ * @off's page up to @end (or more, to hold the range); NULL when it cannot
+ * map.
+ */
 static const uint8_t *map_at(struct ctx *c, struct window *w, uint64_t off,
-			     uint64_t len)
+			     uint64_t len, uint64_t end)
 {
-	uint64_t start = off & ~(WINDOW - 1), size = WINDOW;
+	uint64_t start = off & ~(c->ps - 1), size = WINDOW;
 	void *p;
 
 	if (w->base && off >= w->off && off + len <= w->off + w->len)
@@ -135,13 +150,18 @@ static const uint8_t *map_at(struct ctx *c, struct window *w, uint64_t off,
 	if (w->base)
 		munmap((void *)w->base, w->len);
 	w->base = NULL;
+	if (start + size > end)
+		size = end > start ? end - start : 0;
 	if (off + len > start + size)
-		size = (off + len - start + c->ps - 1) & ~(c->ps - 1);
+		size = off + len - start;
+	size = (size + c->ps - 1) & ~(c->ps - 1);
 	if (start + size > c->fsize)
 		size = c->fsize - start;
 	p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, c->fd, (off_t)start);
-	if (p == MAP_FAILED)
+	if (p == MAP_FAILED) {
+		w->error = errno;
 		return NULL;
+	}
 	w->base = p;
 	w->off = start;
 	w->len = size;
@@ -204,7 +224,10 @@ static bool read_phys(struct ctx *c, struct window *w, uint64_t paddr,
 		any = true;
 		at = paddr - l->start;
 		n = l->size - at < len ? l->size - at : len;
-		p = map_at(c, w, l->to + at, n);
+		p = map_at(c, w, l->to + at, n,
+			   w->limit > l->start + l->size ?
+				   l->to + l->size :
+				   l->to + (w->limit - l->start));
 		if (!p)
 			return false;
 		fn(c, p, n, arg);
@@ -247,7 +270,8 @@ static void read_sp(struct ctx *c, struct window *w, uint64_t a, uint64_t b,
 		if (n > end - va)
 			n = end - va;
 		if (!read_phys(c, w, l->to + (va - l->start), n, fold, sum))
-			fail(c, "a struct page is not in VMCORE");
+			fail(c, w->error ? strerror(w->error) :
+					   "a struct page is not in VMCORE");
 		va += n;
 	}
 }
@@ -374,32 +398,62 @@ static void compress(struct ctx *c, const uint8_t *p, uint64_t len, void *arg)
 	}
 }
 
+/*
+ * The dumped runs of the next WINDOW bytes of pfns (a run may go on past
+ * them) into @v, under the lock: their count, 0 at the end.
+ */
+static size_t next_chunk(struct ctx *c, struct run *v)
+{
+	uint64_t chunk = WINDOW / c->ps, max = c->runs.max_pfn, start, n;
+	size_t nv = 0;
+
+	while (!nv && !c->err && c->runs.next_pfn < max) {
+		c->runs.max_pfn = (c->runs.next_pfn / chunk + 1) * chunk;
+		if (c->runs.max_pfn > max)
+			c->runs.max_pfn = max;
+		while ((n = dumped_run(&c->runs, RUN_PAGES, &start, &c->err)))
+			v[nv++] = (struct run){ start, n };
+		if (c->runs.next_pfn < c->runs.max_pfn)
+			c->runs.next_pfn = c->runs.max_pfn;
+		c->runs.max_pfn = max;
+	}
+	return nv;
+}
+
 static void pass2(struct ctx *c, struct window *w)
 {
 	struct squeeze z = { 0 };
-	uint64_t start, n, pages = 0;
+	struct run *v = malloc((WINDOW / c->ps + 1) * sizeof(*v));
+	uint64_t pages = 0;
+	size_t nv;
 
 	z.cap = vt_codec_bound(c->codec, c->ps) + c->ps;
 	z.out = malloc(z.cap);
 	z.work = malloc(vt_codec_work_size(c->codec) + 1);
 	z.part = malloc(c->ps);
-	if (!z.out || !z.work || !z.part)
+	if (!v || !z.out || !z.work || !z.part)
 		fail(c, "out of memory");
-	while (z.out && z.work && z.part) {
+	while (v && z.out && z.work && z.part) {
 		pthread_mutex_lock(&c->lock);
-		n = c->err ? 0 :
-			     dumped_run(&c->runs, RUN_PAGES, &start, &c->err);
+		nv = next_chunk(c, v);
 		pthread_mutex_unlock(&c->lock);
-		if (!n)
+		if (!nv)
 			break;
-		if (!read_phys(c, w, start * c->ps, n * c->ps, compress, &z))
-			fail(c, "a dumped page is not in VMCORE");
-		pages += n;
+		w->limit = (v[nv - 1].start + v[nv - 1].n) * c->ps;
+		for (size_t i = 0; i < nv; i++) {
+			if (!read_phys(c, w, v[i].start * c->ps, v[i].n * c->ps,
+				       compress, &z))
+				fail(c, w->error ? strerror(w->error) :
+						   "a dumped page is not in "
+						   "VMCORE");
+			pages += v[i].n;
+		}
 	}
 	pthread_mutex_lock(&c->lock);
 	c->pages += pages;
 	c->bytes += z.bytes;
 	pthread_mutex_unlock(&c->lock);
+	free(v);
 	free(z.out);
 	free(z.work);
 	free(z.part);
@@ -408,7 +462,7 @@ static void pass2(struct ctx *c, struct window *w)
 static void *worker(void *arg)
 {
 	struct ctx *c = arg;
-	struct window w = { 0 };
+	struct window w = { .limit = UINT64_MAX };
 
 	pass1(c, &w);
 	if (w.base)
