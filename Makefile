@@ -9,6 +9,8 @@
 #   make lint        clang-format --dry-run and cppcheck
 #   make install     PREFIX=/usr/local DESTDIR= CRASH_EXTDIR=
 #   make static      build/vmemtrim-static, for a capture initramfs (docs/kdump.md)
+#   make bench       vmemtrim beside makedumpfile on saved vmcores
+#   make bench-kdump the same on /proc/vmcore in a real capture kernel (QEMU)
 #   make clean
 
 BUILD ?= build
@@ -226,6 +228,25 @@ bench:
 	$(MAKE) all $(BENCH_LIMIT)
 	bench/run.sh
 
+# make bench-kdump: static programs for the capture initramfs (docs/kdump.md).
+BENCH_LIMIT_VMCORE := $(BUILD)/bench/limit-vmcore
+MAXRSS := $(BUILD)/tests/kdump/maxrss
+
+$(BENCH_LIMIT_VMCORE): bench/limit-vmcore.c $(LIBVMEMTRIM)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -static -o $@ $< $(LIBVMEMTRIM) $(LIBS) \
+		-lstdc++ -lm -lpthread
+
+# The same command tests/kdump/test-capture-kernel.sh builds it with.
+$(MAXRSS): tests/kdump/maxrss.c
+	@mkdir -p $(@D)
+	gcc -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
+
+bench-kdump:
+	scripts/deps.sh
+	$(MAKE) all $(VMEMTRIM_STATIC) $(BENCH_LIMIT_VMCORE) $(MAXRSS)
+	bench/kdump.sh
+
 # --- entry points -------------------------------------------------------------
 
 deps:
@@ -278,6 +299,6 @@ clean:
 .PHONY: all test-programs deps check demo kernel-fixture lint install clean \
 	check-faults \
 	static \
-	fuzz fuzz-programs bench
+	fuzz fuzz-programs bench bench-kdump
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -18,43 +18,19 @@
 #include "vmemtrim/dump.h"
 #include "vmemtrim/format.h"
 
+#include "runs.h"
+
 #define RUN_PAGES 256
 
 struct job {
 	pthread_mutex_t lock;
-	struct vt_dump *src, *dump;
-	uint64_t next_pfn, max_pfn, pages, bytes;
+	struct vt_dump *src;
+	struct dumped_runs runs;
+	uint64_t pages, bytes;
 	uint32_t codec;
 	size_t ps;
 	const char *err;
 };
-
-/* The next run of dumped pfns (at most RUN_PAGES), under the lock. */
-static uint64_t next_run(struct job *j, uint64_t *start)
-{
-	while (j->next_pfn < j->max_pfn) {
-		enum vt_pfn_state st;
-		uint64_t end;
-		struct vt_error *err =
-			vt_dump_pfn_run(j->dump, j->next_pfn, &st, &end);
-
-		if (err) {
-			j->err = "pfn_run failed";
-			vt_error_free(err);
-			return 0;
-		}
-		if (st != VT_PFN_DUMPED) {
-			j->next_pfn = end;
-			continue;
-		}
-		if (end - j->next_pfn > RUN_PAGES)
-			end = j->next_pfn + RUN_PAGES;
-		*start = j->next_pfn;
-		j->next_pfn = end;
-		return end - *start;
-	}
-	return 0;
-}
 
 static void *worker(void *arg)
 {
@@ -66,7 +42,7 @@ static void *worker(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&j->lock);
-		n = next_run(j, &start);
+		n = dumped_run(&j->runs, RUN_PAGES, &start, &j->err);
 		/* the source is read under the lock: one reader, like a filter */
 		if (n) {
 			struct vt_error *err = vt_dump_read_paddr(
@@ -135,13 +111,14 @@ int main(int argc, char **argv)
 	}
 	err = vt_dump_open((const char *const *)&argv[3], 1, &j.src);
 	if (!err)
-		err = vt_dump_open((const char *const *)&argv[4], 1, &j.dump);
+		err = vt_dump_open((const char *const *)&argv[4], 1,
+				   &j.runs.dump);
 	if (err) {
 		fprintf(stderr, "limit: %s\n", err->message);
 		return 1;
 	}
 	j.ps = vt_dump_info(j.src)->page_size;
-	j.max_pfn = vt_dump_info(j.dump)->max_pfn;
+	j.runs.max_pfn = vt_dump_info(j.runs.dump)->max_pfn;
 	for (int i = 0; i < nth; i++)
 		pthread_create(&th[i], NULL, worker, &j);
 	for (int i = 0; i < nth; i++)
@@ -153,6 +130,6 @@ int main(int argc, char **argv)
 	printf("limit: %llu pages, %llu compressed bytes\n",
 	       (unsigned long long)j.pages, (unsigned long long)j.bytes);
 	vt_dump_close(j.src);
-	vt_dump_close(j.dump);
+	vt_dump_close(j.runs.dump);
 	return 0;
 }

@@ -5,7 +5,8 @@
 Medians of bench/run.sh's runs (run 0 is the warm-up and is left out),
 vmemtrim against makedumpfile and against the limit row, the issue's
 targets checked, a Markdown table and an SVG plot (time and size against
-RAM for both tools, idle profile, -l -d 31 -e)."""
+RAM for both tools, idle profile, -l -d 31 -e). The block make bench-kdump
+writes into RESULTS.md (between its markers) is kept, after this report."""
 import os
 import platform
 import statistics as st
@@ -125,6 +126,22 @@ def svg(g, path):
                        (W - M - 110, y0 + 40 + 16 * n, c, tool))
     out.append("</svg>")
     open(path, "w").write("\n".join(out) + "\n")
+
+
+def kept_block(path):
+    """The block of make bench-kdump (bench/kdump-report.py writes it
+    between its markers) in the RESULTS.md about to be rewritten: kept as
+    it is, after this report."""
+    begin, end = "<!-- bench-kdump: begin", "<!-- bench-kdump: end -->"
+    try:
+        old = open(path).read().split("\n")
+    except OSError:
+        return []
+    a = next((i for i, x in enumerate(old) if x.startswith(begin)), None)
+    b = next((i for i, x in enumerate(old) if x == end), None)
+    if a is None or b is None or b < a:
+        return []
+    return [""] + old[a:b + 1]
 
 
 def main(argv):
@@ -249,7 +266,7 @@ def main(argv):
     line("vmemtrim within 1.3x of the limit row (worst configuration)",
          worst <= 1.3, "worst %.2fx (%s); %d of %d configurations within "
          "1.3x" % (worst, name, within, total))
-    open(argv[2], "w").write("\n".join(lines) + "\n")
+    open(argv[2], "w").write("\n".join(lines + kept_block(argv[2])) + "\n")
     svg(g, argv[3])
     print("\n".join(lines[-8:]))
     return 0

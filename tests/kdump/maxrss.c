@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 	rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	fprintf(stderr,
 		"MAXRSS %s rc=%d ru_maxrss_kb=%ld vmhwm_kb=%ld "
-		"seconds=%.1f\n",
+		"seconds=%.3f\n",
 		argv[1], rc, ru.ru_maxrss, hwm, now() - t0);
 	return rc;
 }

@@ -3,7 +3,8 @@
 # panics it with a kdump capture kernel loaded, and keeps the captured ELF
 # vmcore (sparse) in a cache outside git.
 #
-# Usage: tests/kernel/fixture.sh [VARIANT...]      (default: all variants)
+# Usage: tests/kernel/fixture.sh [VARIANT...]      (default: all variants
+#        but the bench-* ones, which run only when named)
 # Env:   BUILD (default build), VMEMTRIM_CACHE (default ~/.cache/vmemtrim),
 #        FIXTURE_ACCEL=auto|kvm|tcg (default auto: KVM only if a bounded
 #          probe boot succeeds), FIXTURE_TIMEOUT_SCALE (default 1),
@@ -15,6 +16,10 @@
 #          several capture setups of one variant are cached side by side,
 #        CAPTURE_DISK: size (e.g. 1G) of an extra disk for CAPTURE_CMD: an
 #          empty ext4 filesystem, /dev/vdc in the capture kernel, kept.
+#        CAPTURE_RAW_DISK: size of one more disk for CAPTURE_CMD, raw and
+#          empty (/dev/vdd, or /dev/vdc without CAPTURE_DISK), not kept,
+#        CAPTURE_DYNAMIC: "PROGRAM ..." dynamic programs copied into the
+#          capture initramfs's /bin with their shared libraries.
 # Stdout: one "NAME PATH" per line (vmlinux, vmcore-VARIANT, or
 #         capture-VARIANT when CAPTURE_CMD is set, and capture-VARIANT-disk
 #         with CAPTURE_DISK; "capture" is CAPTURE_NAME). Everything else:
@@ -31,6 +36,8 @@ CAPTURE_CMD=${CAPTURE_CMD:-}
 CAPTURE_FILES=${CAPTURE_FILES:-}
 CAPTURE_NAME=${CAPTURE_NAME:-capture}
 CAPTURE_DISK=${CAPTURE_DISK:-}
+CAPTURE_RAW_DISK=${CAPTURE_RAW_DISK:-}
+CAPTURE_DYNAMIC=${CAPTURE_DYNAMIC:-}
 # Bump when host-side logic changes what a captured dump looks like.
 FIXTURE_FORMAT=1
 META=linux-image-cloud-amd64
@@ -95,7 +102,8 @@ while IFS= read -r line; do
 	case "$line" in '#'* | '') continue ;; esac
 	IFS='|' read -r n mem cpu app anon tmpfs files hp tl <<<"$line"
 	n=$(echo $n)
-	ALL+=("$n")
+	# bench-* variants (make bench-kdump) are too big for the default set
+	[[ "$n" == bench-* ]] || ALL+=("$n")
 	V_MEM[$n]=$(echo $mem)
 	V_CPU[$n]=$(echo $cpu)
 	V_APPEND[$n]=$(echo $app)
@@ -110,7 +118,7 @@ WANT=("$@")
 [ ${#WANT[@]} -gt 0 ] || WANT=("${ALL[@]}")
 for v in "${WANT[@]}"; do
 	[ -n "${V_MEM[$v]:-}" ] ||
-		fail setup "unknown variant '$v' (known: ${ALL[*]})"
+		fail setup "unknown variant '$v' (known: ${!V_MEM[*]})"
 done
 [[ "$CAPTURE_NAME" =~ ^[a-z][a-z0-9]*$ ]] && [ "$CAPTURE_NAME" != vmcore ] ||
 	fail setup "CAPTURE_NAME '$CAPTURE_NAME': give lower-case letters and digits, not vmcore"
@@ -118,6 +126,11 @@ if [ -n "$CAPTURE_DISK" ]; then
 	[ -n "$CAPTURE_CMD" ] || fail setup "CAPTURE_DISK needs CAPTURE_CMD"
 	numfmt --from=iec "$CAPTURE_DISK" >/dev/null 2>&1 ||
 		fail setup "CAPTURE_DISK '$CAPTURE_DISK': give a size such as 1G"
+fi
+if [ -n "$CAPTURE_RAW_DISK" ]; then
+	[ -n "$CAPTURE_CMD" ] || fail setup "CAPTURE_RAW_DISK needs CAPTURE_CMD"
+	numfmt --from=iec "$CAPTURE_RAW_DISK" >/dev/null 2>&1 ||
+		fail setup "CAPTURE_RAW_DISK '$CAPTURE_RAW_DISK': give a size such as 1G"
 fi
 
 # ----------------------------------------------------------------- download
@@ -271,7 +284,13 @@ if [ -n "$CAPTURE_CMD" ] || [ -n "$CAPTURE_FILES" ]; then
 		[ -f "$f" ] || fail initramfs "CAPTURE_FILES: no file $f"
 		CAPTURE_ID="$CAPTURE_ID $spec $(sha256sum <"$f" | cut -c1-64)"
 	done
+	for f in $CAPTURE_DYNAMIC; do
+		[ -f "$f" ] || fail initramfs "CAPTURE_DYNAMIC: no file $f"
+		CAPTURE_ID="$CAPTURE_ID dyn=$f $(sha256sum <"$f" | cut -c1-64)"
+	done
 	[ -z "$CAPTURE_DISK" ] || CAPTURE_ID="$CAPTURE_ID disk=$CAPTURE_DISK"
+	[ -z "$CAPTURE_RAW_DISK" ] ||
+		CAPTURE_ID="$CAPTURE_ID raw=$CAPTURE_RAW_DISK"
 fi
 INPUTS_ID=$(hash_files "$HERE"/guest/*.sh "$HERE/vmcopy.c" "$HERE/memmix.c")
 variant_key() {
@@ -363,6 +382,9 @@ build_initramfs() {
 			[ "$g" != "$spec" ] || g=/bin/$(basename "$f")
 			mkdir -p "$cap$(dirname "$g")"
 			cp "$f" "$cap$g"
+		done
+		for f in $CAPTURE_DYNAMIC; do
+			add_dynamic "$cap" "$f" || return 1
 		done
 	fi
 	cpio_dir "$cap" "$WORK/capture.cpio.gz" || return 1
@@ -547,6 +569,10 @@ capture_variant() {
 			fail capture "($v) mke2fs of the capture disk"
 		disk=(-drive "file=$tmp/disk.img,if=virtio,format=raw,cache=unsafe")
 	fi
+	if [ -n "$CAPTURE_RAW_DISK" ]; then
+		truncate -s "$CAPTURE_RAW_DISK" "$tmp/raw.img"
+		disk+=(-drive "file=$tmp/raw.img,if=virtio,format=raw,cache=unsafe")
+	fi
 	append="console=ttyS0 crashkernel=256M panic=5 ${V_APPEND[$v]}"
 	append="$append fixture.anon=${V_ANON[$v]} fixture.tmpfs=${V_TMPFS[$v]}"
 	append="$append fixture.files=${V_FILES[$v]} fixture.hugepages=${V_HP[$v]}"
@@ -598,7 +624,7 @@ capture_variant() {
 	t=$(now)
 	len=$("$WORK/vmcopy" extract "$tmp/out.img" "$tmp/dump") ||
 		fail extract "($v) no valid capture header on the output disk"
-	rm -f "$tmp/out.img"
+	rm -f "$tmp/out.img" "$tmp/raw.img"
 	[ "$(stat -c %s "$tmp/dump")" = "$len" ] ||
 		fail extract "($v) extracted size differs from header length $len"
 	if [ "$CAPTURE_ID" = default ]; then

@@ -47,7 +47,8 @@ SO=$(cd "$(dirname "$SO")" && pwd)/$(basename "$SO")
 # does not hide the others.
 VARIANTS=("$@")
 if [ ${#VARIANTS[@]} -eq 0 ]; then
-	mapfile -t VARIANTS < <(sed -n 's/^\([a-z0-9][a-z0-9-]*\) *|.*/\1/p' "$HERE/variants.conf")
+	# bench-* variants are make bench-kdump's, not the test's
+	mapfile -t VARIANTS < <(sed -n '/^bench-/d; s/^\([a-z0-9][a-z0-9-]*\) *|.*/\1/p' "$HERE/variants.conf")
 fi
 FIXOUT=$BUILD/tests/kernel-fixture.out
 FIXERR=$BUILD/tests/kernel-fixture.err

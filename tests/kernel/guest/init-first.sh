@@ -7,7 +7,7 @@
 # Parameters come from the kernel command line: fixture.anon=MiB (anonymous
 # memory), fixture.tmpfs=MiB, fixture.files=N (small files),
 # fixture.hugepages=N (reserved at run time; 0 when the boot line has
-# hugepages=).
+# hugepages=), fixture.capture_cpus=N (nr_cpus of the capture kernel, 1).
 /bin/busybox mkdir -p /proc /sys /dev /tmp /mnt/data /mnt/tmpfs /usr/bin /usr/sbin /sbin
 /bin/busybox --install -s
 mount -t proc proc /proc
@@ -43,6 +43,7 @@ anon=$(param anon 256)
 tmpfs=$(param tmpfs 64)
 files=$(param files 4000)
 hp=$(param hugepages 0)
+ccpus=$(param capture_cpus 1)
 
 # Reserved hugetlb pages.
 if [ "$hp" -gt 0 ]; then
@@ -71,7 +72,7 @@ grep -E '^(MemTotal|MemFree|Cached|AnonPages|Shmem|Slab|HugePages_Total|Hugepage
 echo "FIXTURE-STAGE mix-ok"
 
 kexec -p /boot/vmlinuz --initrd=/boot/capture.cpio.gz \
-	--append="console=ttyS0 irqpoll nr_cpus=1 reset_devices" ||
+	--append="console=ttyS0 irqpoll nr_cpus=$ccpus reset_devices" ||
 	fail kexec-load "kexec -p failed"
 [ "$(cat /sys/kernel/kexec_crash_loaded)" = 1 ] ||
 	fail kexec-load "/sys/kernel/kexec_crash_loaded is not 1"
