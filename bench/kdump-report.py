@@ -126,9 +126,9 @@ def fmt_bytes(v):
 
 
 def table(runs):
-    rows = ["| options | output | tool | thr | wall s, median | min-max "
-            "| peak RSS MiB | bytes | x makedumpfile | x limit |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| options | output | tool | thr | runs | wall s, median "
+            "| min-max | peak RSS MiB | bytes | x makedumpfile | x limit |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     med = {k: st.median([r["wall"] for r in v]) for k, v in runs.items()}
     ratios = []
     thrs = sorted({k[3] for k in runs})
@@ -146,15 +146,18 @@ def table(runs):
                     if tool == "vmemtrim":
                         m = med.get((cfg, out, "makedumpfile", th))
                         lim = med.get((cfg, "none", "limit", th))
-                        if m:
+                        # not against a peer that failed some rounds
+                        mk = (cfg, out, "makedumpfile", th)
+                        if m and len(runs[mk]) >= len(v):
                             vs_mdf = "%.2f" % (med[k] / m)
                             ratios.append((cfg, out, th, med[k] / m))
                         if lim:
                             vs_lim = "%.2f" % (med[k] / lim)
                     rows.append(
-                        "| %s | %s | %s | %d | %.2f | %.2f-%.2f | %.1f | %s "
-                        "| %s | %s |" % (
-                            cname, oname, tool, th, med[k], min(w), max(w),
+                        "| %s | %s | %s | %d | %d | %.2f | %.2f-%.2f | %.1f "
+                        "| %s | %s | %s |" % (
+                            cname, oname, tool, th, len(v), med[k], min(w),
+                            max(w),
                             max(r["rss"] for r in v) / 1024,
                             ("(%d)" % st.median(b) if tool == "limit" else
                              fmt_bytes(st.median(b))) if b else "-",
@@ -196,7 +199,9 @@ def section(args, variants):
         "makedumpfile on the same output and threads, and vmemtrim / the "
         "limit row on the same threads (below 1: faster). The `-F` "
         "stream's bytes are not counted (it is the same dump as the file, "
-        "in records). Host load moves single runs by 30%%: read medians."
+        "in records). runs: the rounds that exited 0 (failed runs are "
+        "listed and left out; no ratio against a tool that failed some). "
+        "Host load moves single runs by 30%%: read medians."
         % args.runs)
     for name, path in variants:
         runs, setup, failed = parse(path)
