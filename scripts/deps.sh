@@ -7,7 +7,8 @@ set -eu
 PKGS="build-essential pkg-config zlib1g-dev liblzo2-dev libsnappy-dev \
 libzstd-dev libcmocka-dev crash makedumpfile qemu-system-x86 \
 busybox-static kexec-tools libkdumpfile-dev python3-libkdumpfile \
-python3-drgn cpio gdb kmod clang man-db strace"
+python3-drgn cpio gdb kmod clang man-db strace debhelper dpkg-dev \
+lintian"
 
 missing=""
 for p in $PKGS; do

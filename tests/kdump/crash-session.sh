@@ -57,3 +57,41 @@ check_crash() {
 	tap_check "$n: ps lists init and memmix" \
 		sh -c "grep -q -E ' init\$' '$c.ps' && grep -q -E ' memmix\$' '$c.ps'"
 }
+
+# check_installed NAME BINDIR EXTDIR VMCORE OUT MEMORY: installed programs
+# and crash module at work (needs RELEASE too). BINDIR/vmemtrim writes a
+# -l -d 31 -e dump of VMCORE (OUT/dump) that BINDIR/vmemtrim-inspect reads
+# (EXCLUDED_VMEMMAP, RELEASE, a count of missing struct pages); crash, in
+# an empty directory with CRASH_EXTENSIONS=EXTDIR, loads
+# EXTDIR/vmemtrim.so by bare name (`extend vmemtrim.so`), its load line
+# and `vmemmap` count what vmemtrim-inspect counts, and the dump reads back
+# (check_crash; MEMORY as there). Its locals avoid tap.sh's names (out).
+check_installed() {
+	local n=$1 bin=$2 extdir=$3 vmcore=$4 o=$5 mem=$6 counts c
+	"$bin/vmemtrim" -l -d 31 -e "$vmcore" "$o/dump" >"$o/vmemtrim.log" 2>&1
+	tap_eq "$n: vmemtrim -l -d 31 -e VMCORE DUMP exits 0" 0 "$?"
+	"$bin/vmemtrim-inspect" "$o/dump" >"$o/inspect.txt" 2>&1
+	tap_eq "$n: vmemtrim-inspect reads it" 0 "$?"
+	tap_check "$n: vmemtrim-inspect: status has EXCLUDED_VMEMMAP, release $RELEASE" \
+		sh -c "grep -q '^status: .*EXCLUDED_VMEMMAP' '$o/inspect.txt' &&
+			grep -q 'release: *$RELEASE\$' '$o/inspect.txt'"
+	# "struct pages:   N pfns in M ranges lack struct page data (...)"
+	counts=$(sed -n 's/^struct pages: *\([0-9]*\) pfns in \([0-9]*\) ranges.*/\1 \2/p' \
+		"$o/inspect.txt")
+	tap_check "$n: vmemtrim-inspect counts missing struct pages (${counts:-none})" \
+		test -n "$counts"
+
+	mkdir -p "$o/cwd"
+	(cd "$o/cwd" && CRASH_EXTENSIONS=$extdir run_crash "$o/crash.out" \
+		"$o/dump" "extend vmemtrim.so" "vmemmap")
+	c=$o/crash.out
+	tap_check "$n: crash (in an empty directory) loads $extdir/vmemtrim.so by name" \
+		grep -q -x "$extdir/vmemtrim.so: shared object loaded" <(section "$c" extra0)
+	tap_eq "$n: the module's load line counts the missing struct pages as vmemtrim-inspect does" \
+		"$counts" "$(section "$c" extra0 |
+			sed -n 's/^vmemtrim: \([0-9]*\) pfns in \([0-9]*\) ranges lack struct page data.*/\1 \2/p')"
+	tap_eq "$n: vmemmap (the installed module's command): MISSING STRUCT PAGES as vmemtrim-inspect" \
+		"$counts" "$(section "$c" extra1 |
+			sed -n 's/^ *MISSING STRUCT PAGES: \([0-9]*\) pfns in \([0-9]*\) ranges.*/\1 \2/p')"
+	check_crash "$n" "$c" "$RELEASE" "$mem" "[PARTIAL DUMP] [EXCLUDED VMEMMAP]"
+}

@@ -105,38 +105,12 @@ if ! tests/kernel/fixture.sh "$VARIANT" >"$OUT/fixture.out" 2>"$OUT/fixture.err"
 fi
 VMLINUX=$(awk '$1 == "vmlinux" { print $2 }' "$OUT/fixture.out")
 VMCORE=$(awk -v k="vmcore-$VARIANT" '$1 == k { print $2 }' "$OUT/fixture.out")
+# shellcheck disable=SC2034 # check_installed (crash-session.sh) reads it
 RELEASE=$(basename "$(dirname "$VMLINUX")")
 tap_ok "fixture: vmlinux and the $VARIANT vmcore"
 
-"$BIN/vmemtrim" -l -d 31 -e "$VMCORE" "$OUT/dump" >"$OUT/vmemtrim.log" 2>&1
-tap_eq "installed vmemtrim -l -d 31 -e VMCORE DUMP exits 0" 0 "$?"
-"$BIN/vmemtrim-inspect" "$OUT/dump" >"$OUT/inspect.txt" 2>&1
-tap_eq "installed vmemtrim-inspect reads it" 0 "$?"
-tap_check "vmemtrim-inspect: status has EXCLUDED_VMEMMAP, release $RELEASE" \
-	sh -c "grep -q '^status: .*EXCLUDED_VMEMMAP' '$OUT/inspect.txt' &&
-		grep -q 'release: *$RELEASE\$' '$OUT/inspect.txt'"
-# "struct pages:   N pfns in M ranges lack struct page data (...)"
-inspect_counts=$(sed -n 's/^struct pages: *\([0-9]*\) pfns in \([0-9]*\) ranges.*/\1 \2/p' \
-	"$OUT/inspect.txt")
-tap_check "vmemtrim-inspect counts missing struct pages (${inspect_counts:-none})" \
-	test -n "$inspect_counts"
-
 # ---------------------------------------- crash: extend vmemtrim.so by name
-EXTDIR=$D/usr/lib/crash/extensions
-mkdir -p "$OUT/cwd"
-(cd "$OUT/cwd" && CRASH_EXTENSIONS=$EXTDIR run_crash "$OUT/crash.out" \
-	"$OUT/dump" "extend vmemtrim.so" "vmemmap")
-c=$OUT/crash.out
-tap_check "crash (in an empty directory) loads $EXTDIR/vmemtrim.so by name" \
-	grep -q -x "$EXTDIR/vmemtrim.so: shared object loaded" <(section "$c" extra0)
-load_counts=$(section "$c" extra0 |
-	sed -n 's/^vmemtrim: \([0-9]*\) pfns in \([0-9]*\) ranges lack struct page data.*/\1 \2/p')
-tap_eq "the module's load line counts the missing struct pages as vmemtrim-inspect does" \
-	"$inspect_counts" "$load_counts"
-tap_eq "vmemmap (the installed module's command): MISSING STRUCT PAGES as vmemtrim-inspect" \
-	"$inspect_counts" "$(section "$c" extra1 |
-		sed -n 's/^ *MISSING STRUCT PAGES: \([0-9]*\) pfns in \([0-9]*\) ranges.*/\1 \2/p')"
-check_crash "installed" "$c" "$RELEASE" "2 GB" "[PARTIAL DUMP] [EXCLUDED VMEMMAP]"
+check_installed installed "$BIN" "$D/usr/lib/crash/extensions" "$VMCORE" "$OUT" "2 GB"
 
 tap_note "whole test $(elapsed "$T0" "$(now)") s"
 tap_done
