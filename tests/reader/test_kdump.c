@@ -9,6 +9,7 @@
  */
 #include <elf.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -139,7 +140,7 @@ static bool all_zero(const uint8_t *p)
 static int setup(void **state)
 {
 	const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
-	char mk[512];
+	char mk[PATH_MAX];
 	const char *v;
 
 	(void)state;
