@@ -9,9 +9,10 @@ verdict tests (tests/reader/test-inspect-verdict.sh).
                                   pfn (0x... or decimal)
 
 Each page becomes a PT_LOAD of its own with p_filesz 0 (the reader counts
-it excluded); the other loads keep their file offsets. The new program
-header table is appended at the end of the file and e_phoff points at it.
-Prints the pfns dropped, one per line.
+it excluded); the other loads keep their file offsets. The notes move to
+the end of the file so that the longer program header table stays where
+it was (crash wants it near the start). Prints the pfns dropped, one per
+line.
 """
 import struct
 import sys
@@ -98,15 +99,25 @@ def main(argv):
         pfns = [target(f, phdrs, vi, w) for w in argv[2:]]
         for pfn in pfns:
             phdrs = split(phdrs, pfn)
-        f.seek(0, 2)
-        end = (f.tell() + 7) & ~7
-        f.seek(end)
+        moved = []
         for p in phdrs:
+            if p[0] == 4:  # PT_NOTE: copy to the end of the file
+                f.seek(p[2])
+                blob = f.read(p[5])
+                f.seek(0, 2)
+                end = (f.tell() + 7) & ~7
+                f.seek(end)
+                f.write(blob)
+                p = p[:2] + (end,) + p[3:]
+            moved.append(p)
+        first = min(p[2] for p in moved if p[0] == 1 and p[5])
+        if phoff + 56 * len(moved) > first:
+            sys.exit("elf_drop: no room for %d program headers" % len(moved))
+        f.seek(phoff)
+        for p in moved:
             f.write(struct.pack("<IIQQQQQQ", *p))
-        f.seek(32)
-        f.write(struct.pack("<Q", end))
         f.seek(56)
-        f.write(struct.pack("<H", len(phdrs)))
+        f.write(struct.pack("<H", len(moved)))
     for pfn in pfns:
         print("%#x" % pfn)
 
