@@ -45,6 +45,7 @@
 #include "vmemtrim/dump.h"
 #include "vmemtrim/format.h"
 #include "vmemtrim/json.h"
+#include "vmemtrim/verdict.h"
 #include "vmemtrim/vmcoreinfo.h"
 #include "vmemtrim/vmemmap.h"
 #include "vmemtrim/x86_64.h"
@@ -853,6 +854,44 @@ static struct command_table_entry command_table[] = {
 	{ NULL, NULL, NULL, 0 },
 };
 
+/*
+ * Whole or damaged (docs/verdict.md), said once at load: the same check
+ * as vmemtrim-inspect's "dump:" line, which lists examples.
+ */
+static void print_verdict(void)
+{
+	struct vt_verdict v;
+	struct vt_error *err;
+	const char *sep = "";
+
+	if (!dt.x86) {
+		fprintf(fp, "vmemtrim: dump: unknown: %s\n",
+			dt.vm_err ? dt.vm_err->message : "no page tables");
+		return;
+	}
+	err = vt_verdict_check(dt.dump, dt.x86, dt.vm, &dt.sum,
+			       dt.vm_err ? dt.vm_err->code : 0, &v);
+	if (err) {
+		fprintf(fp, "vmemtrim: dump: unknown: %s\n", err->message);
+		vt_error_free(err);
+		return;
+	}
+	if (!v.findings) {
+		fprintf(fp, "vmemtrim: dump: whole\n");
+		return;
+	}
+	fprintf(fp,
+		"vmemtrim: dump: damaged (%" PRIu64 " findings: ", v.findings);
+	for (int k = 0; k < VT_FIND_KINDS; k++) {
+		if (!v.count[k])
+			continue;
+		fprintf(fp, "%s%s %" PRIu64, sep, vt_finding_name(k),
+			v.count[k]);
+		sep = ", ";
+	}
+	fprintf(fp, "); vmemtrim-inspect %s names them\n", dt.path);
+}
+
 void __attribute__((constructor)) vmemtrim_init(void)
 {
 	register_extension(command_table);
@@ -865,6 +904,7 @@ void __attribute__((constructor)) vmemtrim_init(void)
 			dt.path ? dt.path : "dump", dt.err->message);
 		return;
 	}
+	print_verdict();
 	if (dump_lacks_struct_pages()) {
 		guard_install();
 		fprintf(fp,

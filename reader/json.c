@@ -10,6 +10,7 @@
 #include "vmemtrim/format.h"
 #include "vmemtrim/json.h"
 #include "vmemtrim/panic.h"
+#include "vmemtrim/verdict.h"
 #include "vmemtrim/vmcoreinfo.h"
 #include "vmemtrim/x86_64.h"
 
@@ -314,6 +315,37 @@ static void json_log(FILE *out, const struct vt_report *r)
 	fprintf(out, "},\n");
 }
 
+static void json_verdict(FILE *out, const struct vt_verdict *v)
+{
+	fprintf(out, "\"verdict\": {\n");
+	json_key_string(out, "dump", v->findings ? "damaged" : "whole", true);
+	json_key_u64(out, "findings", v->findings, true);
+	fprintf(out, "\"counts\": {");
+	for (int k = 0; k < VT_FIND_KINDS; k++)
+		fprintf(out, "%s\"%s\": %" PRIu64, k ? ", " : "",
+			vt_finding_name(k), v->count[k]);
+	fprintf(out, "},\n\"examples\": [");
+	for (unsigned int i = 0; i < v->nr_examples; i++) {
+		const struct vt_finding *e = &v->examples[i];
+
+		fprintf(out, "%s{", i ? ",\n" : "\n");
+		json_key_string(out, "kind", vt_finding_name(e->kind), true);
+		json_key_hex(out, "pfn", e->pfn, true);
+		json_key_hex(out, "vaddr", e->vaddr, true);
+		json_key_u64(out, "level", (uint64_t)e->level, true);
+		json_key_u64(out, "count", e->count, false);
+		fprintf(out, "}");
+	}
+	fprintf(out, "%s],\n", v->nr_examples ? "\n" : "");
+	json_key_u64(out, "page_tables", v->tables, true);
+	json_key_u64(out, "image_pages", v->image_pages, true);
+	json_key_u64(out, "image_zero", v->image_zero, true);
+	fprintf(out, "\"log_checked\": %s,\n",
+		v->log_checked ? "true" : "false");
+	json_key_u64(out, "log_records", v->log_records, false);
+	fprintf(out, "},\n");
+}
+
 struct vt_error *vt_json_print(FILE *out, const struct vt_report *r,
 			       bool ranges, const char *tool)
 {
@@ -329,6 +361,13 @@ struct vt_error *vt_json_print(FILE *out, const struct vt_report *r,
 	} else if (r->log_err) {
 		fprintf(out, "\"log\": null,\n\"log_error\": ");
 		json_string(out, r->log_err->message);
+		fprintf(out, ",\n");
+	}
+	if (r->verdict) {
+		json_verdict(out, r->verdict);
+	} else if (r->verdict_err) {
+		fprintf(out, "\"verdict\": null,\n\"verdict_error\": ");
+		json_string(out, r->verdict_err->message);
 		fprintf(out, ",\n");
 	}
 	if (r->pfn)

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The two eras' walks over the kernel log: copy the buffer out of the dump
- * a page at a time (remembering the pages it lacks), then check each
- * record against those pages and the buffer's own sizes before handing it
- * out. Bounded by the buffer's size: a corrupt ring gives fewer records
- * and a warning, never a loop. Layout facts: docs/printk.md.
+ * The two eras' walks over the kernel log: the lockless ring is copied out
+ * of the dump a page at a time (remembering the pages it lacks), log_buf
+ * is read a page at a time as its walk reaches it; each record is checked
+ * against the pages the dump lacks and the buffer's own sizes before it is
+ * handed out. Bounded by the buffer's size: a corrupt ring gives fewer
+ * records and a warning, never a loop. Layout facts: docs/printk.md.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -339,22 +340,100 @@ struct vt_error *vt_printk_walk_lockless(struct vt_printk *p, vt_printk_fn fn,
 
 /* --- log_buf (before 5.10) -------------------------------------------------- */
 
-/* A record at @idx of @a: hand it out or count it missing. */
-static int log_record(struct vt_printk *p, const struct area *a, uint64_t idx,
-		      uint64_t seq, vt_printk_fn fn, void *arg)
+/*
+ * log_buf is read as the walk reaches it, a page at a time through a
+ * one-page cache, never copied whole: its length is the kernel's word and
+ * may say 2 GiB over memory the dump does not hold. What is held at once
+ * is one page and one record (a u16 length: under 64 KiB).
+ */
+#define LOG_REC_MAX 65536
+
+struct lbuf {
+	const struct vt_printk *p;
+	uint64_t vaddr, len; /* the buffer */
+	uint64_t page; /* vaddr of the cached page */
+	bool cached, missing; /* the cached page: read, not in the dump */
+	uint8_t data[KPAGE];
+	uint8_t rec[LOG_REC_MAX]; /* the record being handed out */
+};
+
+/* Cache the page of buffer offset @off (clipped to the buffer). */
+static struct vt_error *lbuf_page(struct lbuf *b, uint64_t off)
+{
+	uint64_t v = b->vaddr + off, page = v - v % KPAGE;
+	uint64_t from = page > b->vaddr ? page : b->vaddr;
+	uint64_t to = page + KPAGE < b->vaddr + b->len ? page + KPAGE :
+							 b->vaddr + b->len;
+	struct vt_error *err;
+
+	if (b->cached && b->page == page)
+		return NULL;
+	b->cached = false;
+	err = b->p->read(b->p->arg, from, b->data + (from - page), to - from);
+	if (err && !is_missing(err))
+		return vt_error_prefix(err, "printk buffer at 0x%llx: ",
+				       (unsigned long long)from);
+	vt_error_free(err);
+	b->page = page;
+	b->cached = true;
+	b->missing = err != NULL;
+	return NULL;
+}
+
+/*
+ * Copy [off, off + len) of the buffer (inside it) to @dst; *ok says
+ * whether every byte of it is in the dump.
+ */
+static struct vt_error *lbuf_get(struct lbuf *b, uint64_t off, uint64_t len,
+				 uint8_t *dst, bool *ok)
+{
+	*ok = true;
+	while (len) {
+		uint64_t v = b->vaddr + off, n = KPAGE - v % KPAGE;
+		struct vt_error *err = lbuf_page(b, off);
+
+		if (err)
+			return err;
+		if (n > len)
+			n = len;
+		if (b->missing)
+			*ok = false;
+		else
+			memcpy(dst, b->data + v % KPAGE, n);
+		dst += n;
+		off += n;
+		len -= n;
+	}
+	return NULL;
+}
+
+/* The record at @idx (whose length log_len_at() checked): hand it out or
+   count it missing. */
+static struct vt_error *log_record(struct vt_printk *p, struct lbuf *b,
+				   uint64_t idx, uint64_t seq, vt_printk_fn fn,
+				   void *arg, int *stop)
 {
 	const struct layout *l = &p->l;
-	const uint8_t *h = a->buf + idx;
+	const uint8_t *h = b->rec;
 	uint64_t hsz = (uint64_t)l->size_log.value;
 	struct vt_printk_record rec = { 0 };
+	struct vt_error *err;
+	bool ok;
 
+	err = lbuf_get(b, idx, hsz, b->rec, &ok);
+	if (err)
+		return err;
 	rec.seq = seq;
 	rec.text_len = get_le(h + l->log_text_len.value, 2);
 	if (l->log_dict_len.known)
 		rec.dict_len = get_le(h + l->log_dict_len.value, 2);
-	if (!area_ok(a, idx, hsz + rec.text_len + rec.dict_len)) {
+	err = lbuf_get(b, idx + hsz, rec.text_len + rec.dict_len, b->rec + hsz,
+		       &ok);
+	if (err)
+		return err;
+	if (!ok) {
 		note_missing(&p->sum, true, seq);
-		return 0;
+		return NULL;
 	}
 	rec.ts_nsec = get_le(h + l->log_ts.value, 8);
 	rec.text = (const char *)h + hsz;
@@ -365,64 +444,112 @@ static int log_record(struct vt_printk *p, const struct area *a, uint64_t idx,
 	}
 	rec.subsystem = rec.device = "";
 	p->sum.records++;
-	return fn(arg, &rec);
+	*stop = fn(arg, &rec);
+	return NULL;
 }
 
 /*
- * The length of the record at *idx, after following a wrap marker (a
- * length of 0: the next record is at the buffer's start); 0 when the
- * record cannot be trusted or read (the summary says why).
+ * The length of the record at *idx into *len, after following a wrap
+ * marker (a length of 0: the next record is at the buffer's start); 0
+ * when the record cannot be trusted or read (the summary says why).
  */
-static uint64_t log_len_at(struct vt_printk *p, const struct area *a,
-			   uint64_t *idx)
+static struct vt_error *log_len_at(struct vt_printk *p, struct lbuf *b,
+				   uint64_t *idx, uint64_t *len)
 {
 	const struct layout *l = &p->l;
-	uint64_t hsz = (uint64_t)l->size_log.value, len, body;
+	uint64_t hsz = (uint64_t)l->size_log.value, body;
+	uint8_t *h = b->rec;
+	struct vt_error *err;
+	bool ok = false;
 
+	*len = 0;
 	for (int wrapped = 0; wrapped < 2; wrapped++) {
-		if (!area_ok(a, *idx, hsz)) {
-			if (*idx + hsz <= a->len)
+		bool inside = *idx + hsz <= b->len;
+
+		if (inside) {
+			err = lbuf_get(b, *idx, hsz, h, &ok);
+			if (err)
+				return err;
+		}
+		if (!inside || !ok) {
+			if (inside)
 				note_missing(&p->sum, false, 0);
 			note_skip(&p->sum,
 				  "log_buf offset %llu: the record "
 				  "header is %s; the rest of the log is not "
 				  "read",
 				  (unsigned long long)*idx,
-				  *idx + hsz <= a->len ? "not in the dump" :
-							 "past the end");
-			return 0;
+				  inside ? "not in the dump" : "past the end");
+			return NULL;
 		}
-		len = get_le(a->buf + *idx + l->log_len.value, 2);
-		if (len)
+		*len = get_le(h + l->log_len.value, 2);
+		if (*len)
 			break;
 		if (*idx == 0 || wrapped) {
 			note_skip(&p->sum,
 				  "log_buf: a wrap marker at offset "
 				  "%llu leads nowhere",
 				  (unsigned long long)*idx);
-			return 0;
+			return NULL;
 		}
 		*idx = 0;
 	}
-	body = hsz + get_le(a->buf + *idx + l->log_text_len.value, 2);
+	body = hsz + get_le(h + l->log_text_len.value, 2);
 	if (l->log_dict_len.known)
-		body += get_le(a->buf + *idx + l->log_dict_len.value, 2);
-	if (len < body || *idx + len > a->len) {
+		body += get_le(h + l->log_dict_len.value, 2);
+	if (*len < body || *idx + *len > b->len) {
 		note_skip(&p->sum,
 			  "log_buf offset %llu: record length %llu "
 			  "does not hold its text or leaves the buffer",
-			  (unsigned long long)*idx, (unsigned long long)len);
-		return 0;
+			  (unsigned long long)*idx, (unsigned long long)*len);
+		*len = 0;
 	}
-	return len;
+	return NULL;
+}
+
+/* The kernel's sizes: log_buf_len_update() rounds up to a power of 2 and
+   caps at LOG_BUF_LEN_MAX. */
+#define LOG_BUF_LEN_MAX (1ULL << 31)
+
+static struct vt_error *log_walk(struct vt_printk *p, struct lbuf *b,
+				 uint64_t first, uint64_t next, vt_printk_fn fn,
+				 void *arg)
+{
+	/* each record takes at least a header: more steps means a loop */
+	uint64_t steps = b->len / (uint64_t)p->l.size_log.value + 1;
+	uint64_t idx, seq = 0;
+
+	for (idx = first; idx != next; seq++) {
+		struct vt_error *err;
+		uint64_t len;
+		int stop = 0;
+
+		if (!steps--) {
+			note_skip(&p->sum,
+				  "log_buf: records from offset %llu "
+				  "never reach log_next_idx %llu",
+				  (unsigned long long)first,
+				  (unsigned long long)next);
+			break;
+		}
+		err = log_len_at(p, b, &idx, &len);
+		if (!err && len)
+			err = log_record(p, b, idx, seq, fn, arg, &stop);
+		if (err)
+			return err;
+		if (!len || stop)
+			break;
+		idx += len;
+	}
+	return NULL;
 }
 
 struct vt_error *vt_printk_walk_log_buf(struct vt_printk *p, vt_printk_fn fn,
 					void *arg)
 {
 	const struct layout *l = &p->l;
-	uint64_t buf = 0, buf_len = 0, first = 0, next = 0, idx, steps, seq = 0;
-	struct area a = { 0 };
+	uint64_t buf = 0, buf_len = 0, first = 0, next = 0;
+	struct lbuf *b;
 	struct vt_error *err;
 
 	err = read_var(p, "log_buf", (uint64_t)l->log_buf.value, 8, &buf);
@@ -438,8 +565,12 @@ struct vt_error *vt_printk_walk_log_buf(struct vt_printk *p, vt_printk_fn fn,
 	if (err)
 		return err;
 	if (buf_len < (uint64_t)l->size_log.value ||
-	    buf_len > 1ULL << MAX_RING_BITS || first >= buf_len ||
-	    next >= buf_len) {
+	    buf_len > LOG_BUF_LEN_MAX || (buf_len & (buf_len - 1)))
+		return vt_error_new(VT_ERR_FORMAT,
+				    "printk: log_buf_len %llu is not a power "
+				    "of 2 from SIZE(printk_log) to 2 GiB",
+				    (unsigned long long)buf_len);
+	if (first >= buf_len || next >= buf_len) {
 		note_skip(&p->sum,
 			  "log_buf_len %llu, log_first_idx %llu, "
 			  "log_next_idx %llu do not fit together",
@@ -447,27 +578,14 @@ struct vt_error *vt_printk_walk_log_buf(struct vt_printk *p, vt_printk_fn fn,
 			  (unsigned long long)first, (unsigned long long)next);
 		return NULL;
 	}
-	err = area_read(p, buf, buf_len, &a);
-	if (err)
-		return err;
-	/* each record takes at least a header: more steps means a loop */
-	steps = buf_len / (uint64_t)l->size_log.value + 1;
-	for (idx = first; idx != next; seq++) {
-		uint64_t len;
-
-		if (!steps--) {
-			note_skip(&p->sum,
-				  "log_buf: records from offset %llu "
-				  "never reach log_next_idx %llu",
-				  (unsigned long long)first,
-				  (unsigned long long)next);
-			break;
-		}
-		len = log_len_at(p, &a, &idx);
-		if (!len || log_record(p, &a, idx, seq, fn, arg))
-			break;
-		idx += len;
-	}
-	area_free(&a);
-	return NULL;
+	b = malloc(sizeof(*b));
+	if (!b)
+		return vt_error_new(VT_ERR_NOMEM, "printk: out of memory");
+	b->p = p;
+	b->vaddr = buf;
+	b->len = buf_len;
+	b->cached = false;
+	err = log_walk(p, b, first, next, fn, arg);
+	free(b);
+	return err;
 }

@@ -3,11 +3,11 @@
  * The kernel log from VMCOREINFO alone. See include/vmemtrim/printk.h; the
  * layout facts this relies on are written down in docs/printk.md.
  *
- * Both eras are read the same way: the whole buffer (and, for the lockless
- * ring, the descriptor and info arrays) is copied out of the dump a page
- * at a time, pages the dump lacks are remembered, and the walk then checks
- * every record against those pages and against the ring's own sizes
- * before handing it out.
+ * The lockless ring's buffer, descriptor and info arrays are copied out of
+ * the dump a page at a time, pages the dump lacks remembered; log_buf is
+ * read as its walk reaches it. Every record is checked against the pages
+ * the dump lacks and against the buffer's own sizes before it is handed
+ * out.
  */
 #include <stdio.h>
 #include <stdlib.h>

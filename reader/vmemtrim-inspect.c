@@ -17,11 +17,13 @@
 #include "vmemtrim/json.h"
 #include "vmemtrim/panic.h"
 #include "vmemtrim/printk.h"
+#include "vmemtrim/verdict.h"
 #include "vmemtrim/vmcoreinfo.h"
 #include "vmemtrim/vmemmap.h"
 #include "vmemtrim/x86_64.h"
 
 #define EXIT_USAGE 2
+#define EXIT_DAMAGED 3
 
 static const char usage_text[] =
 	"Usage: vmemtrim-inspect [OPTION]... DUMPFILE...\n"
@@ -38,17 +40,22 @@ static const char usage_text[] =
 	"VADDR\n"
 	"  -d, --dmesg         print the kernel log instead (the lines of\n"
 	"                      vmemtrim --dump-dmesg)\n"
+	"  -c, --check         exit 3 when the dump is damaged (the 'dump:'\n"
+	"                      line: page tables, kernel image, mem_section\n"
+	"                      roots or log missing), 0 when whole\n"
 	"  -h, --help          this text\n"
 	"  -V, --version       the version\n"
 	"\n"
 	"Numbers take 0x for hex. Exit status: 0 done, 1 error (the dump "
 	"cannot\n"
-	"be read or is corrupt), 2 bad usage.\n";
+	"be read or is corrupt, or with --check no verdict), 2 bad usage, "
+	"3 with\n"
+	"--check: the dump is damaged.\n";
 
 enum query { Q_NONE, Q_PFN, Q_PADDR, Q_PAGE };
 
 struct options {
-	bool json, ranges, dmesg;
+	bool json, ranges, dmesg, check;
 	enum query query;
 	uint64_t query_value;
 	const char *const *paths;
@@ -69,6 +76,8 @@ struct findings {
 	struct vt_pfn_report pfn;
 	struct vt_panic panic; /* the log's panic line and context ... */
 	struct vt_error *log_err; /* ... or why the log cannot be read */
+	struct vt_verdict verdict; /* whole or damaged ... */
+	struct vt_error *verdict_err; /* ... or why it cannot be told */
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -99,13 +108,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "paddr", required_argument, NULL, 'P' },
 		{ "page", required_argument, NULL, 'a' },
 		{ "dmesg", no_argument, NULL, 'd' },
+		{ "check", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "jrp:P:a:dhV", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "jrp:P:a:dchV", longopts, NULL)) !=
 	       -1) {
 		enum query q = c == 'p' ? Q_PFN : c == 'P' ? Q_PADDR : Q_PAGE;
 
@@ -118,6 +128,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'd':
 			o->dmesg = true;
+			break;
+		case 'c':
+			o->check = true;
 			break;
 		case 'p':
 		case 'P':
@@ -144,9 +157,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind >= argc)
 		return usage_error("%s", "no DUMPFILE given");
-	if (o->dmesg && (o->json || o->ranges || o->query != Q_NONE))
+	if (o->dmesg &&
+	    (o->json || o->ranges || o->check || o->query != Q_NONE))
 		return usage_error("%s", "--dmesg prints the log alone: not "
-					 "with --json, --ranges or a pfn");
+					 "with --json, --ranges, --check or "
+					 "a pfn");
 	o->paths = (const char *const *)argv + optind;
 	o->npaths = argc - optind;
 	return 0;
@@ -233,6 +248,13 @@ static struct vt_error *gather(const struct options *o, struct findings *f)
 		return err;
 	open_vmemmap(f);
 	find_panic(f);
+	if (f->x86)
+		f->verdict_err = vt_verdict_check(
+			f->dump, f->x86, f->vm, &f->sum,
+			f->vm_err ? f->vm_err->code : 0, &f->verdict);
+	else
+		f->verdict_err =
+			vt_error_new(f->vm_err->code, "%s", f->vm_err->message);
 	if (o->ranges && f->vm_err)
 		return vt_error_new(f->vm_err->code,
 				    "%s: cannot tell which struct pages are "
@@ -259,6 +281,7 @@ static void release(struct findings *f)
 	vt_error_free(f->vm_err);
 	vt_panic_release(&f->panic);
 	vt_error_free(f->log_err);
+	vt_error_free(f->verdict_err);
 	vt_dump_close(f->dump);
 }
 
@@ -478,6 +501,47 @@ static void text_log(const struct findings *f)
 	}
 }
 
+/* The verdict: one line, the counts by kind, a few examples. */
+static void text_verdict(const struct findings *f)
+{
+	const struct vt_verdict *v = &f->verdict;
+
+	if (f->verdict_err) {
+		printf("dump:           unknown: %s\n",
+		       f->verdict_err->message);
+		return;
+	}
+	if (!v->findings) {
+		printf("dump:           whole (%" PRIu64
+		       " page tables, %" PRIu64
+		       " kernel image pages, log %s)\n",
+		       v->tables, v->image_pages,
+		       v->log_checked ? "read" : "not read");
+		return;
+	}
+	printf("dump:           damaged (%" PRIu64 " findings)\n", v->findings);
+	for (int k = 0; k < VT_FIND_KINDS; k++)
+		if (v->count[k])
+			printf("  %-24s%" PRIu64 "\n", vt_finding_name(k),
+			       v->count[k]);
+	for (unsigned int i = 0; i < v->nr_examples; i++) {
+		const struct vt_finding *e = &v->examples[i];
+
+		printf("  e.g. %s", vt_finding_name(e->kind));
+		if (e->kind == VT_FIND_TABLE_ABSENT ||
+		    e->kind == VT_FIND_TABLE_BAD)
+			printf(": level %d table pfn 0x%" PRIx64
+			       " (maps vaddr 0x%" PRIx64 ")",
+			       e->level, e->pfn, e->vaddr);
+		else if (e->kind == VT_FIND_IMAGE)
+			printf(": pfn 0x%" PRIx64 " (vaddr 0x%" PRIx64 ")",
+			       e->pfn, e->vaddr);
+		else if (e->count > 1)
+			printf(": %" PRIu64, e->count);
+		printf("\n");
+	}
+}
+
 static struct vt_error *print_text(const struct options *o,
 				   const struct findings *f)
 {
@@ -486,6 +550,7 @@ static struct vt_error *print_text(const struct options *o,
 	text_vmcoreinfo(f);
 	text_struct_pages(f);
 	text_log(f);
+	text_verdict(f);
 	if (o->ranges && f->sum.missing_pfns) {
 		struct vt_error *err = text_ranges(f);
 
@@ -513,6 +578,8 @@ static struct vt_error *print_json(const struct options *o,
 		.pfn = f->have_pfn ? &f->pfn : NULL,
 		.panic = &f->panic,
 		.log_err = f->log_err,
+		.verdict = f->verdict_err ? NULL : &f->verdict,
+		.verdict_err = f->verdict_err,
 	};
 
 	return vt_json_print(stdout, &r, o->ranges,
@@ -591,11 +658,15 @@ int main(int argc, char **argv)
 		err = o.json ? print_json(&o, &f) : print_text(&o, &f);
 	if (!err && (fflush(stdout) || ferror(stdout)))
 		err = vt_error_errno(errno, "writing to standard output");
+	if (!err && o.check && f.verdict_err)
+		err = vt_error_new(f.verdict_err->code, "--check: %s",
+				   f.verdict_err->message);
+	rc = !err && o.check && f.verdict.findings ? EXIT_DAMAGED : 0;
 	release(&f);
 	if (err) {
 		fprintf(stderr, "vmemtrim-inspect: %s\n", err->message);
 		vt_error_free(err);
 		return 1;
 	}
-	return 0;
+	return rc;
 }

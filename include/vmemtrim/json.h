@@ -20,6 +20,7 @@
 
 struct vt_x86_64;
 struct vt_panic;
+struct vt_verdict;
 
 /* Everything the JSON object is made of, gathered by the caller. */
 struct vt_report {
@@ -34,6 +35,9 @@ struct vt_report {
 	/* The kernel log's panic and context; both NULL: no "log" field */
 	const struct vt_panic *panic;
 	const struct vt_error *log_err; /* why the log cannot be read */
+	/* Whole or damaged; both NULL: no "verdict" field */
+	const struct vt_verdict *verdict;
+	const struct vt_error *verdict_err; /* why there is no verdict */
 };
 
 /* "elf", "kdump", "kdump-flattened". */

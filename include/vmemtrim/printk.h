@@ -95,9 +95,10 @@ void vt_printk_free(struct vt_printk *p);
 
 /*
  * Read the log and call @fn for each record in sequence order; @fn
- * returns non-zero to stop. Reads the whole buffer first (its size is
- * checked against the kernel's limits), then walks it; each walk starts
- * from the dump again and fills the summary anew.
+ * returns non-zero to stop. The buffer's size is checked against the
+ * kernel's limits (VT_ERR_FORMAT naming it); the lockless ring is read
+ * whole first, log_buf as the walk reaches it. Each walk starts from the
+ * dump again and fills the summary anew.
  */
 typedef int (*vt_printk_fn)(void *arg, const struct vt_printk_record *r);
 struct vt_error *vt_printk_walk(struct vt_printk *p, vt_printk_fn fn,

@@ -7,9 +7,11 @@
 #
 # Asserts: vmemmap -r = vmemtrim-inspect --ranges = libkdumpfile's own
 # answer (missing_struct_pages.py); vmemmap -j = vmemtrim-inspect --json
-# --ranges (all but "tool"); marked kmem -p lines = missing pfns; every
-# guarded command warns exactly once on a dump lacking struct pages and its
-# output is otherwise crash's own; on other dumps nothing changes at all;
+# --ranges (all but "tool" and inspect's own log and verdict); marked
+# kmem -p lines = missing pfns; loading prints inspect's verdict (whole;
+# damaged on the vmcore with _stext's page dropped); every guarded command
+# warns exactly once on a dump lacking struct pages and its output is
+# otherwise crash's own; on other dumps nothing else changes at all;
 # a FATAL inside a guarded command leaves crash sane; extend -u gives back
 # crash's kmem; crash exits 0 every time.
 #
@@ -240,7 +242,15 @@ for n in "${NAMES[@]}"; do
 		$PY -c 'import json,sys
 a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
 t = a.pop("tool"); b.pop("tool")
+for k in ("log", "log_error", "verdict", "verdict_error"):
+    b.pop(k, None)  # vmemtrim-inspect only (docs/inspect-json.md)
 sys.exit(not (a == b and t.startswith("vmemtrim.so")))' "$e.json" "$OUT/$n.inspect.json"
+	want=$($PY -c 'import json,sys
+v = json.load(open(sys.argv[1]))["verdict"]
+print("vmemtrim: dump: whole" if v["dump"] == "whole" else
+      "vmemtrim: dump: damaged (%d findings: " % v["findings"])' "$OUT/$n.inspect.json")
+	tap_check "$n: loading prints the verdict of vmemtrim-inspect (${want#vmemtrim: dump: })" \
+		grep -qF "$want" <(grep '^vmemtrim: dump: ' "$e")
 
 	marked=$(section "$e" kmem-p-all | grep -c '^[0-9a-f]* .* \[struct page excluded\]$')
 	tap_eq "$n: kmem -p marks one line per missing pfn" "$m" "$marked"
@@ -270,8 +280,8 @@ sys.exit(not (a == b and t.startswith("vmemtrim.so")))' "$e.json" "$OUT/$n.inspe
 		tap_check "$n: kmem -p of a present struct page is not marked" \
 			test -z "$(section "$e" kmem-p-present | grep '^[0-9a-f]* .* \[struct page excluded\]$')"
 	else
-		tap_check "$n: nothing printed at load but crash's own line" \
-			test -z "$(grep '^vmemtrim:' "$e")"
+		tap_check "$n: nothing printed at load but the verdict and crash's own line" \
+			test -z "$(grep '^vmemtrim:' "$e" | grep -v '^vmemtrim: dump: whole$')"
 		bad=""
 		for s in kmem-p-all $(guarded_cmds "$n" | cut -d'|' -f1); do
 			cmp -s <(section "$e" "$s") <(section "$p" "$s") || bad+="$s "
@@ -289,6 +299,21 @@ sys.exit(not (a == b and t.startswith("vmemtrim.so")))' "$e.json" "$OUT/$n.inspe
 			cmp -s <(section "$e" "$s") <(section "$p" "$s")
 	done
 done
+
+# A damaged dump: the 2g-nokaslr vmcore with the page of _stext dropped
+# (tests/reader/elf_drop.py); crash opens it, the extension says so.
+dmg=$OUT/damaged-image.vmcore
+cp --sparse=always "$NOKASLR" "$dmg"
+if pfn=$($PY tests/reader/elf_drop.py "$dmg" image 2>"$OUT/drop.err"); then
+	printf 'extend %s\nq\n' "$SO" |
+		timeout 300 "$CRASH" -s "$VMLINUX" "$dmg" >"$OUT/damaged.out" 2>&1
+	tap_check "damaged (_stext page $pfn dropped): loading says dump: damaged (1 findings: kernel-image 1)" \
+		grep -qF "vmemtrim: dump: damaged (1 findings: kernel-image 1); vmemtrim-inspect $dmg names them" \
+		"$OUT/damaged.out"
+else
+	tap_fail "elf_drop.py image" "$(cat "$OUT/drop.err")"
+fi
+rm -f "$dmg"
 
 tap_note "whole test $(elapsed "$T0" "$(now)") s"
 tap_done

@@ -487,9 +487,65 @@ static void test_log_buf_cycle_ends_with_a_warning(void **state)
 	assert_non_null(strstr(s.warning, "leaves the buffer"));
 }
 
+/*
+ * A log_buf_len the kernel can have (2 GiB, LOG_BUF_LEN_MAX) over memory
+ * the dump does not hold: the walk reads what it reaches (one missing
+ * header), not the whole buffer a page at a time (the fuzz finding of
+ * docs/robustness.md: a timeout and 2 GiB allocated).
+ */
+static void test_log_buf_huge_over_absent_memory_is_cheap(void **state)
+{
+	static struct mem m;
+	struct got g;
+	struct vt_printk_summary s;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	log_init(&m, 0x1000, 0x100);
+	put(&m, PTR_VAR, 0xffff888000000000ULL, 8); /* not mapped */
+	put(&m, PTR_VAR + 8, 1ULL << 31, 4);
+	walk(log_buf_info, &m, &g, &s);
+	assert_int_equal(g.n, 0);
+	assert_non_null(strstr(s.warning, "not in the dump"));
+	assert_true(m.reads < 16);
+}
+
+/* Sizes no kernel has are an error naming the value. */
+static void test_log_buf_len_beyond_the_kernel_is_refused(void **state)
+{
+	static const uint64_t bad[] = { 0x80000001ULL, 0xc0000000ULL,
+					0xfffff000ULL, 12, 300 };
+	static struct mem m;
+	struct vt_vmcoreinfo *vi = parse(log_buf_info);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct vt_printk *p;
+		struct vt_error *err;
+		struct got g = { 0 };
+		char want[32];
+
+		memset(&m, 0, sizeof(m));
+		log_init(&m, 0, log_put(&m, 0, "text", NULL, 1));
+		put(&m, PTR_VAR + 8, bad[i], 4);
+		assert_null(vt_printk_open(vi, mem_read, &m, &p));
+		err = vt_printk_walk(p, collect, &g);
+		assert_non_null(err);
+		assert_int_equal(err->code, VT_ERR_FORMAT);
+		snprintf(want, sizeof(want), "log_buf_len %llu ",
+			 (unsigned long long)bad[i]);
+		assert_non_null(strstr(err->message, want));
+		assert_int_equal(g.n, 0);
+		assert_true(m.reads < 8);
+		vt_error_free(err);
+		vt_printk_free(p);
+	}
+	vt_vmcoreinfo_free(vi);
+}
+
 /* ---- the panic line and its context ------------------------------------------ */
 
-#define PANIC_LOG_LEN 0x3000
+#define PANIC_LOG_LEN 0x4000 /* a power of 2, as every log_buf_len */
 
 /* A log_buf of @n records: "line I", with @marks[I] where given. */
 static void panic_log(struct mem *m, unsigned int n, const char *const *marks)
@@ -620,6 +676,8 @@ int main(void)
 		cmocka_unit_test(test_log_buf_wraps_at_the_marker),
 		cmocka_unit_test(test_log_buf_missing_page_is_counted),
 		cmocka_unit_test(test_log_buf_cycle_ends_with_a_warning),
+		cmocka_unit_test(test_log_buf_huge_over_absent_memory_is_cheap),
+		cmocka_unit_test(test_log_buf_len_beyond_the_kernel_is_refused),
 		cmocka_unit_test(test_panic_oops_context_starts_before_the_bug),
 		cmocka_unit_test(test_panic_long_context_keeps_the_panic_line),
 		cmocka_unit_test(test_panic_none_gives_the_last_lines),

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Whole or damaged: see include/vmemtrim/verdict.h and docs/verdict.md.
+ *
+ * The page-table walk is bounded by the number of page-table pages: the
+ * x86_64 walk gives one piece per absent table and per large leaf, and
+ * where it reaches a PTE table (4 KiB leaves) the walk is restarted past
+ * that table's 2 MiB, so no range is walked a page at a time except the
+ * kernel image's, whose pages are checked one by one.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmemtrim/dump.h"
+#include "vmemtrim/format.h"
+#include "vmemtrim/printk.h"
+#include "vmemtrim/verdict.h"
+#include "vmemtrim/vmcoreinfo.h"
+#include "vmemtrim/vmemmap.h"
+#include "vmemtrim/x86_64.h"
+
+#define PAGE 4096ULL
+#define PMD_SPAN (1ULL << 21)
+#define PUD_SPAN (1ULL << 30)
+#define MAX_SYMBOL_PAGES 64
+
+const char *vt_finding_name(enum vt_finding_kind k)
+{
+	static const char *const names[VT_FIND_KINDS] = {
+		[VT_FIND_TABLE_ABSENT] = "page-table",
+		[VT_FIND_TABLE_BAD] = "bad-entry",
+		[VT_FIND_IMAGE] = "kernel-image",
+		[VT_FIND_ROOT] = "mem-section-root",
+		[VT_FIND_LOG] = "log",
+		[VT_FIND_FLAG_UNUSED] = "flag-unused",
+		[VT_FIND_VMEMMAP_UNEXPLAINED] = "vmemmap-unexplained",
+	};
+
+	return (unsigned int)k < VT_FIND_KINDS ? names[k] : "unknown";
+}
+
+static void note(struct vt_verdict *v, enum vt_finding_kind kind, uint64_t pfn,
+		 uint64_t vaddr, int level, uint64_t count)
+{
+	v->findings++;
+	v->count[kind]++;
+	if (v->nr_examples < VT_VERDICT_EXAMPLES)
+		v->examples[v->nr_examples++] = (struct vt_finding){
+			.kind = kind,
+			.pfn = pfn,
+			.vaddr = vaddr,
+			.level = level,
+			.count = count,
+		};
+}
+
+/* --- the page-table walk --------------------------------------------------- */
+
+struct walk {
+	struct vt_verdict *v;
+	struct vt_dump *dump;
+	uint64_t last_table[8]; /* by level: tables already counted */
+	uint64_t resume; /* restart here (past a PTE table), 0: done */
+	bool image; /* check the mapped pages too */
+	bool zero_explains; /* dump level bit 1: zero pages excluded */
+	unsigned int nr_sym;
+	uint64_t sym_page[MAX_SYMBOL_PAGES]; /* image pages of SYMBOL()s */
+};
+
+static bool holds_symbol(const struct walk *w, uint64_t vaddr)
+{
+	for (unsigned int i = 0; i < w->nr_sym; i++)
+		if (w->sym_page[i] == vaddr / PAGE)
+			return true;
+	return false;
+}
+
+/* The image pages of a mapped piece: in the dump, or why not. */
+static struct vt_error *check_image(struct walk *w, const struct vt_leaf *l)
+{
+	uint64_t pfn = l->paddr / PAGE, end = (l->paddr + l->size) / PAGE;
+
+	w->v->image_pages += end - pfn;
+	while (pfn < end) {
+		enum vt_pfn_state state;
+		uint64_t run_end;
+		struct vt_error *err =
+			vt_dump_pfn_run(w->dump, pfn, &state, &run_end);
+
+		if (err)
+			return err;
+		if (run_end > end || run_end <= pfn)
+			run_end = end;
+		for (; state != VT_PFN_DUMPED && pfn < run_end; pfn++) {
+			uint64_t vaddr = l->vaddr + (pfn * PAGE - l->paddr);
+
+			if (w->zero_explains && !holds_symbol(w, vaddr))
+				w->v->image_zero++;
+			else
+				note(w->v, VT_FIND_IMAGE, pfn, vaddr, 0, 1);
+		}
+		pfn = run_end;
+	}
+	return NULL;
+}
+
+struct leaf_ctx {
+	struct walk *w;
+	struct vt_error *err;
+};
+
+static int on_leaf(void *arg, const struct vt_leaf *l)
+{
+	struct leaf_ctx *c = arg;
+	struct walk *w = c->w;
+
+	if (l->level >= 1 && l->level < 8 &&
+	    w->last_table[l->level] != l->table_paddr) {
+		w->last_table[l->level] = l->table_paddr;
+		w->v->tables++;
+	}
+	if (l->kind == VT_LEAF_TABLE_ABSENT)
+		note(w->v, VT_FIND_TABLE_ABSENT, l->table_paddr / PAGE,
+		     l->vaddr, l->level, 1);
+	else if (l->kind == VT_LEAF_BAD)
+		note(w->v, VT_FIND_TABLE_BAD, l->table_paddr / PAGE, l->vaddr,
+		     l->level, 1);
+	else if (l->kind == VT_LEAF_MAPPED && w->image)
+		c->err = check_image(w, l);
+	if (c->err)
+		return 1;
+	/* a PTE table is present: its 4 KiB leaves need no visit */
+	if (!w->image && l->level == 1 && l->kind != VT_LEAF_TABLE_ABSENT) {
+		w->resume = (l->vaddr | (PMD_SPAN - 1)) + 1;
+		return 1;
+	}
+	return 0;
+}
+
+static struct vt_error *walk_range(struct vt_x86_64 *x, struct walk *w,
+				   uint64_t start, uint64_t end)
+{
+	uint64_t v = start;
+
+	while (v < end) {
+		struct leaf_ctx c = { .w = w };
+		struct vt_error *err;
+
+		w->resume = 0;
+		err = vt_x86_64_walk(x, v, end, on_leaf, &c);
+		if (!err)
+			err = c.err;
+		if (err)
+			return err;
+		if (w->resume <= v)
+			break;
+		v = w->resume;
+	}
+	return NULL;
+}
+
+/* --- the ranges ------------------------------------------------------------ */
+
+static uint64_t hex_key(const struct vt_vmcoreinfo *vi, const char *key,
+			uint64_t dflt)
+{
+	const char *s = vt_vmcoreinfo_get(vi, key);
+
+	return s ? strtoull(s, NULL, 16) : dflt;
+}
+
+/* The image pages that hold a SYMBOL() VMCOREINFO publishes. */
+static void find_symbols(const struct vt_vmcoreinfo *vi, uint64_t start,
+			 uint64_t end, struct walk *w)
+{
+	const char *key, *value;
+
+	for (size_t i = 0; vt_vmcoreinfo_entry(vi, i, &key, &value); i++) {
+		uint64_t a;
+
+		if (strncmp(key, "SYMBOL(", 7) || w->nr_sym >= MAX_SYMBOL_PAGES)
+			continue;
+		a = strtoull(value, NULL, 16);
+		if (a >= start && a < end)
+			w->sym_page[w->nr_sym++] = a / PAGE;
+	}
+}
+
+static struct vt_error *check_image_range(struct vt_dump *dump,
+					  struct vt_x86_64 *x, struct walk *w)
+{
+	const struct vt_vmcoreinfo *vi = vt_dump_vmcoreinfo(dump);
+	const char *size = vt_vmcoreinfo_get(vi, "NUMBER(KERNEL_IMAGE_SIZE)");
+	uint64_t end = VT_X86_64_START_KERNEL_MAP +
+		       (size ? strtoull(size, NULL, 10) : PUD_SPAN);
+	uint64_t start =
+		hex_key(vi, "SYMBOL(_stext)", VT_X86_64_START_KERNEL_MAP);
+	struct vt_error *err;
+
+	if (start < VT_X86_64_START_KERNEL_MAP || start >= end)
+		start = VT_X86_64_START_KERNEL_MAP;
+	find_symbols(vi, start, end, w);
+	w->image = true;
+	err = walk_range(x, w, start - start % PAGE, end);
+	w->image = false;
+	return err;
+}
+
+/*
+ * The direct map's base from a direct-map address VMCOREINFO gives
+ * (SYMBOL(mem_section): the array sparse_init() allocated) and its
+ * physical address; 0 when that does not look like the direct map.
+ */
+static uint64_t direct_map_base(struct vt_dump *dump, struct vt_x86_64 *x)
+{
+	const struct vt_kernel_profile *kp = vt_dump_profile(dump);
+	uint64_t v, paddr, base;
+	struct vt_error *err;
+
+	if (!kp->sym_mem_section.known)
+		return 0;
+	v = (uint64_t)kp->sym_mem_section.value;
+	if (v >= VT_X86_64_START_KERNEL_MAP)
+		return 0;
+	err = vt_x86_64_vtop(x, v, &paddr, NULL);
+	if (err) {
+		vt_error_free(err);
+		return 0;
+	}
+	base = v - paddr;
+	return base % PUD_SPAN ? 0 : base;
+}
+
+static struct vt_error *check_tables(struct vt_dump *dump, struct vt_x86_64 *x,
+				     struct vt_vmemmap *vm, struct walk *w)
+{
+	const struct vt_dump_info *info = vt_dump_info(dump);
+	const struct vt_kernel_profile *kp = vt_dump_profile(dump);
+	uint64_t dmap = direct_map_base(dump, x), span = info->max_pfn * PAGE;
+	struct vt_error *err = check_image_range(dump, x, w);
+
+	if (!err && dmap)
+		err = walk_range(x, w, dmap, dmap + span);
+	if (!err && vm && kp->size_page.known) {
+		uint64_t base = vt_vmemmap_base(vm);
+
+		err = walk_range(x, w, base,
+				 base + info->max_pfn *
+						 (uint64_t)kp->size_page.value);
+	}
+	return err;
+}
+
+/* --- the log, the roots, the flag --------------------------------------------- */
+
+static int count_record(void *arg, const struct vt_printk_record *r)
+{
+	(void)r;
+	++*(uint64_t *)arg;
+	return 0;
+}
+
+static void check_log(struct vt_dump *dump, struct vt_verdict *v)
+{
+	struct vt_printk *p = NULL;
+	struct vt_error *err = vt_printk_open_dump(dump, &p);
+
+	if (!err)
+		err = vt_printk_walk(p, count_record, &v->log_records);
+	v->log_checked = !err;
+	/* pages the dump lacks; not a garbage pointer (NOTMAPPED) */
+	if (err && err->code == VT_ERR_NODATA)
+		note(v, VT_FIND_LOG, 0, 0, 0, 1);
+	else if (!err && vt_printk_summary(p)->missing)
+		note(v, VT_FIND_LOG, 0, 0, 0, vt_printk_summary(p)->missing);
+	vt_error_free(err);
+	vt_printk_free(p);
+}
+
+static void check_vmemmap(struct vt_dump *dump, struct vt_vmemmap *vm,
+			  const struct vt_vmemmap_summary *sum, int vm_code,
+			  bool zero_explains, struct vt_verdict *v)
+{
+	bool flag = vt_dump_info(dump)->status & DUMP_DH_EXCLUDED_VMEMMAP;
+
+	/* no map at all: damage, unless the kernel's keys are not there */
+	if (!vm) {
+		if (vm_code != VT_ERR_NOKEY && vm_code != VT_ERR_UNSUPPORTED &&
+		    vm_code != VT_ERR_NOMEM)
+			note(v, VT_FIND_ROOT, 0, 0, 0, 1);
+		return;
+	}
+	for (uint64_t i = 0; i < vt_vmemmap_bad_roots(vm); i++)
+		note(v, VT_FIND_ROOT, 0, 0, 0, 1);
+	if (flag && !sum->vmemmap_pages_excluded)
+		note(v, VT_FIND_FLAG_UNUSED, 0, 0, 0, 1);
+	if (!flag && sum->vmemmap_pages_excluded && !zero_explains)
+		note(v, VT_FIND_VMEMMAP_UNEXPLAINED, 0, 0, 0,
+		     sum->vmemmap_pages_excluded);
+}
+
+struct vt_error *vt_verdict_check(struct vt_dump *dump, struct vt_x86_64 *x,
+				  struct vt_vmemmap *vm,
+				  const struct vt_vmemmap_summary *sum,
+				  int vm_code, struct vt_verdict *out)
+{
+	int dl = vt_dump_info(dump)->dump_level;
+	struct walk *w = calloc(1, sizeof(*w));
+	struct vt_error *err;
+
+	memset(out, 0, sizeof(*out));
+	if (!w)
+		return vt_error_new(VT_ERR_NOMEM, "verdict: out of memory");
+	w->v = out;
+	w->dump = dump;
+	w->zero_explains = dl > 0 && (dl & 1);
+	err = check_tables(dump, x, vm, w);
+	if (!err) {
+		check_vmemmap(dump, vm, sum, vm_code, w->zero_explains, out);
+		check_log(dump, out);
+	}
+	free(w);
+	return err ? vt_error_prefix(err, "verdict: ") : NULL;
+}
