@@ -515,17 +515,22 @@ static void print_unreadable(const struct cli *c,
 		(unsigned long long)r->unreadable, out);
 }
 
+/* Say why @err failed the run (it is freed). */
+static int failed(const struct cli *c, struct vt_error *err)
+{
+	if (c->message_level & ML_ERROR)
+		fprintf(stderr, "vmemtrim: %s\n", err->message);
+	vt_error_free(err);
+	return EXIT_FAILED;
+}
+
 static int reassemble(struct cli *c)
 {
 	struct vt_error *err = vt_flat_reassemble(
 		STDIN_FILENO, "standard input", c->dumpfile, c->f.force);
 
-	if (err) {
-		if (c->message_level & ML_ERROR)
-			fprintf(stderr, "vmemtrim: %s\n", err->message);
-		vt_error_free(err);
-		return EXIT_FAILED;
-	}
+	if (err)
+		return failed(c, err);
 	if (c->message_level & ML_COMMON)
 		fprintf(stderr, "vmemtrim: the dumpfile is saved to %s\n",
 			c->dumpfile);
@@ -535,24 +540,10 @@ static int reassemble(struct cli *c)
 static void print_log_summary(const struct cli *c,
 			      const struct vt_printk_summary *s)
 {
-	if (s->missing) {
-		fprintf(stderr,
-			"vmemtrim: warning: %s: %llu log records are not in "
-			"the dump",
-			c->f.input, (unsigned long long)s->missing);
-		for (unsigned int i = 0; i < s->nr_missing_seq; i++)
-			fprintf(stderr, "%s%llu", i ? " " : " (seq ",
-				(unsigned long long)s->missing_seq[i]);
-		fprintf(stderr, "%s\n",
-			!s->nr_missing_seq	       ? "" :
-			s->nr_missing_seq < s->missing ? " ...)" :
-							 ")");
-	}
-	if (s->skipped)
-		fprintf(stderr,
-			"vmemtrim: warning: %s: %llu log records skipped as "
-			"inconsistent: %s\n",
-			c->f.input, (unsigned long long)s->skipped, s->warning);
+	char prefix[PATH_MAX + 32];
+
+	snprintf(prefix, sizeof(prefix), "vmemtrim: warning: %s: ", c->f.input);
+	vt_printk_summary_print(stderr, prefix, s);
 }
 
 static int dump_dmesg(struct cli *c)
@@ -565,12 +556,8 @@ static int dump_dmesg(struct cli *c)
 
 	if (c->message_level & ML_ERROR)
 		print_log_summary(c, &s);
-	if (err) {
-		if (c->message_level & ML_ERROR)
-			fprintf(stderr, "vmemtrim: %s\n", err->message);
-		vt_error_free(err);
-		return EXIT_FAILED;
-	}
+	if (err)
+		return failed(c, err);
 	if (c->message_level & ML_COMMON)
 		fprintf(stderr,
 			"vmemtrim: %llu log records; the dmesg log is saved "

@@ -9,6 +9,7 @@
  * the dump lacks and against the buffer's own sizes before it is handed
  * out.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,4 +389,25 @@ size_t vt_printk_line(const struct vt_printk_record *r, char *buf)
 	*o++ = '\n';
 	*o = '\0';
 	return (size_t)(o - buf);
+}
+
+void vt_printk_summary_print(FILE *out, const char *prefix,
+			     const struct vt_printk_summary *s)
+{
+	if (s->missing) {
+		fprintf(out, "%s%" PRIu64 " log records are not in the dump",
+			prefix, s->missing);
+		for (unsigned int i = 0; i < s->nr_missing_seq; i++)
+			fprintf(out, "%s%" PRIu64, i ? " " : " (seq ",
+				s->missing_seq[i]);
+		fprintf(out, "%s\n",
+			!s->nr_missing_seq	       ? "" :
+			s->nr_missing_seq < s->missing ? " ...)" :
+							 ")");
+	}
+	if (s->skipped)
+		fprintf(out,
+			"%s%" PRIu64 " log records skipped as inconsistent: "
+			"%s\n",
+			prefix, s->skipped, s->warning);
 }

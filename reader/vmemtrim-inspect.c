@@ -455,28 +455,6 @@ static void text_pfn(const struct findings *f)
 		       f->info->dump_level);
 }
 
-/* "N log records are not in the dump (seq A B ...)" and the like. */
-static void log_summary(FILE *out, const char *prefix,
-			const struct vt_printk_summary *s)
-{
-	if (s->missing) {
-		fprintf(out, "%s%" PRIu64 " log records are not in the dump",
-			prefix, s->missing);
-		for (unsigned int i = 0; i < s->nr_missing_seq; i++)
-			fprintf(out, "%s%" PRIu64, i ? " " : " (seq ",
-				s->missing_seq[i]);
-		fprintf(out, "%s\n",
-			!s->nr_missing_seq	       ? "" :
-			s->nr_missing_seq < s->missing ? " ...)" :
-							 ")");
-	}
-	if (s->skipped)
-		fprintf(out,
-			"%s%" PRIu64 " log records skipped as inconsistent: "
-			"%s\n",
-			prefix, s->skipped, s->warning);
-}
-
 static void text_log(const struct findings *f)
 {
 	const struct vt_panic *p = &f->panic;
@@ -486,7 +464,7 @@ static void text_log(const struct findings *f)
 		return;
 	}
 	printf("%-16s%" PRIu64 " records\n", "log:", p->log.records);
-	log_summary(stdout, "  ", &p->log);
+	vt_printk_summary_print(stdout, "  ", &p->log);
 	if (p->found)
 		printf("%-16s%s\n", "panic:", p->message);
 	else if (p->nr_lines)
@@ -633,7 +611,7 @@ static struct vt_error *print_dmesg(const struct options *o)
 
 		snprintf(prefix, sizeof(prefix),
 			 "vmemtrim-inspect: warning: %s: ", o->paths[0]);
-		log_summary(stderr, prefix, vt_printk_summary(p));
+		vt_printk_summary_print(stderr, prefix, vt_printk_summary(p));
 	}
 	free(b.line);
 	vt_printk_free(p);

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vmemtrim/error.h"
 
@@ -106,6 +107,14 @@ struct vt_error *vt_printk_walk(struct vt_printk *p, vt_printk_fn fn,
 
 /* The summary of the last walk. */
 const struct vt_printk_summary *vt_printk_summary(const struct vt_printk *p);
+
+/*
+ * To @out, each line starting with @prefix: "N log records are not in
+ * the dump (seq A B ...)" and "N log records skipped as inconsistent:
+ * WHY", each only when there are such records.
+ */
+void vt_printk_summary_print(FILE *out, const char *prefix,
+			     const struct vt_printk_summary *s);
 
 /*
  * @r as one line of makedumpfile --dump-dmesg: "[%5llu.%06lu] " and the
