@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Page classification by kernel era. See filter/classify.h and
- * shared/reference/page-classification.md for the rules.
+ * docs/page-classification.md for the rules.
  *
  * Where the eras differ (facts from the kernel sources and VMCOREINFO):
  * - 4.18-6.11: page types are inverted bits in the _mapcount/page_type word

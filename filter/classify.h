@@ -6,7 +6,7 @@
  * era (4.18 .. 6.16): where the buddy marker, slab marker, compound order
  * and hugetlb marker live is one table row per era, chosen from the
  * VMCOREINFO keys the kernel published (and OSRELEASE where keys do not
- * tell eras apart). Facts: shared/reference/page-classification.md.
+ * tell eras apart). Facts: docs/page-classification.md.
  *
  * The classifier is a stream: struct pages are fed in ascending pfn order,
  * and a free buddy block or a compound page whose head was seen carries its

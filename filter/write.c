@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The dump writer: see write.h for the calls and
- * shared/reference/kdump-compressed-format.md for the layout.
+ * docs/kdump-format.md for the layout.
  *
  * Pages are gathered into batches of about 1 MiB. A batch is compressed as
  * a whole, inline (one thread) or by a pool of worker threads, and batches

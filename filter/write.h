@@ -3,7 +3,7 @@
  * The dump writer: a kdump-compressed file (header version 6, sub header,
  * the source's notes, both bitmaps, page descriptors, page data), to a
  * regular file or as a flattened (-F) stream. Layout facts:
- * shared/reference/kdump-compressed-format.md.
+ * docs/kdump-format.md.
  *
  * Order of calls:
  *   vt_writer_open()

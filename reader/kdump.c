@@ -2,7 +2,7 @@
 /*
  * kdump-compressed (diskdump) input, plain or flattened: header v1-v6, sub
  * header, both bitmaps, page descriptors, page data. Layout facts:
- * shared/reference/kdump-compressed-format.md.
+ * docs/kdump-format.md.
  *
  * Bitmaps can be large (1 GiB each for 32 TiB of RAM), so they are read
  * through a one-chunk cache per bitmap. The descriptor of a pfn is found by

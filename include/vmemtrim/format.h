@@ -2,7 +2,7 @@
 /*
  * Constants of the on-disk formats: kdump-compressed (diskdump) header,
  * sub header, page descriptors, flattened stream. One header, so every
- * module agrees. Layout facts: shared/reference/kdump-compressed-format.md.
+ * module agrees. Layout facts: docs/kdump-format.md.
  */
 #ifndef VMEMTRIM_FORMAT_H
 #define VMEMTRIM_FORMAT_H

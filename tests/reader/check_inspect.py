@@ -4,7 +4,7 @@
 Everything inspect says about a dump is recomputed here without the
 project's C code: the kdump header, sub header, bitmaps and page
 descriptors are parsed from the file (a flattened stream is un-flattened
-here first) per /work/shared/reference/kdump-compressed-format.md;
+here first) per docs/kdump-format.md;
 makedumpfile's report gives the page counts; the pfns lacking struct page
 data come (i) from mkvmcore's ground truth plus the dump's 2nd bitmap, and
 (ii) from libkdumpfile reading every vmemmap page of the dump through the
