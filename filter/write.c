@@ -63,6 +63,7 @@ enum wr_kind {
 struct wr_slot {
 	uint32_t size, flags;
 	uint8_t kind;
+	bool repeat; /* stored as the page before it, not compressed again */
 };
 
 struct wr_batch {
@@ -794,7 +795,8 @@ static void compress_batch(const struct vt_writer *w, struct wr_batch *b,
 			continue;
 		}
 		sl->kind = PAGE_DATA;
-		if (last && !memcmp(page, last, bs)) {
+		sl->repeat = last && !memcmp(page, last, bs);
+		if (sl->repeat) {
 			sl->size = last_sl->size;
 			sl->flags = last_sl->flags;
 			memcpy(b->out + b->out_len, b->out + last_out,
@@ -948,6 +950,7 @@ static struct vt_error *emit(struct vt_writer *w, struct wr_batch *b)
 		default:
 			w->st.pages++;
 			w->st.raw_pages += !sl->flags;
+			w->st.repeated += sl->repeat;
 			err = append_desc(w, off, sl->size, sl->flags);
 			off += sl->size;
 		}

@@ -124,6 +124,7 @@ struct vt_writer_stats {
 	uint64_t pages; /* descriptors filled */
 	uint64_t zero_pages; /* stored as the shared zero page */
 	uint64_t raw_pages; /* stored uncompressed */
+	uint64_t repeated; /* the page before them again: not compressed */
 	uint64_t unreadable; /* passed as NULL */
 	uint64_t bytes; /* size of the dump file (or stream) so far */
 };

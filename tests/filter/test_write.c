@@ -47,6 +47,7 @@ static const uint32_t codecs[] = {
 
 struct synth {
 	uint64_t max_pfn;
+	void (*page)(uint64_t pfn, uint8_t *p); /* contents (page_of) */
 	uint8_t notes[256];
 	size_t notes_size, vmcoreinfo_off, vmcoreinfo_size;
 };
@@ -110,6 +111,7 @@ static void synth_init(struct synth *s, uint64_t max_pfn)
 
 	memset(s, 0, sizeof(*s));
 	s->max_pfn = max_pfn;
+	s->page = page_of;
 	n = put_note(s->notes, "CORE", 1, prstatus, sizeof(prstatus), &off);
 	s->notes_size = n;
 	n = put_note(s->notes + n, "VMCOREINFO", 0, VMCOREINFO_TEXT,
@@ -213,7 +215,7 @@ static struct vt_error *give_pages(struct vt_writer *w, const struct synth *s,
 
 		if (!is_dumped(pfn))
 			continue;
-		page_of(pfn, page);
+		s->page(pfn, page);
 		err = vt_writer_page(w, pfn,
 				     missing && missing(pfn) ? NULL : page);
 		if (err)
@@ -434,7 +436,7 @@ static void check_dump(const char *path, const struct synth *s, uint32_t status,
 			continue;
 		}
 		check_ok(err);
-		page_of(pfn, want);
+		s->page(pfn, want);
 		if (memcmp(want, got, PAGE))
 			fail_msg("%s: pfn %llu reads back wrong", path,
 				 (unsigned long long)pfn);
@@ -521,6 +523,48 @@ static void test_incompressible_pages_are_stored_raw(void **state)
 	assert_int_equal(st.raw_pages, random);
 	assert_int_equal(st.zero_pages, 0);
 	clean_dir();
+}
+
+/* Pages in runs of four the same by pfn (never all zero). */
+static void repeating_page(uint64_t pfn, uint8_t *p)
+{
+	for (size_t i = 0; i < PAGE; i++)
+		p[i] = (uint8_t)("vmemmap "[i % 8] + pfn / 4 % 5);
+}
+
+static void test_repeated_pages_are_compressed_once(void **state)
+{
+	static const unsigned int threads[] = { 1, 3 };
+	struct synth s;
+	uint8_t prev[PAGE], page[PAGE];
+	uint64_t want = 0, k = 0;
+
+	(void)state;
+	synth_init(&s, 1000);
+	s.page = repeating_page;
+	/* a page repeats the one given before it, but not across batches */
+	for (uint64_t pfn = 0; pfn < s.max_pfn; pfn++) {
+		if (!is_dumped(pfn))
+			continue;
+		repeating_page(pfn, page);
+		want += k % (1048576 / PAGE) && !memcmp(page, prev, PAGE);
+		memcpy(prev, page, PAGE);
+		k++;
+	}
+	assert_true(want > 100);
+	for (size_t t = 0; t < 2; t++) {
+		struct wopts o = { .codec = DUMP_DH_COMPRESSED_LZO,
+				   .threads = threads[t] };
+		struct vt_writer_stats st;
+		char *p = tpath("dump");
+
+		check_ok(write_dump(&s, p, &o, &st));
+		assert_int_equal(st.repeated, want);
+		check_dump(p, &s,
+			   DUMP_DH_COMPRESSED_LZO | DUMP_DH_EXCLUDED_VMEMMAP,
+			   false, NULL);
+		clean_dir();
+	}
 }
 
 static void test_same_bytes_for_1_2_and_7_threads(void **state)
@@ -929,6 +973,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_codec_reads_back),
 		cmocka_unit_test(test_incompressible_pages_are_stored_raw),
+		cmocka_unit_test(test_repeated_pages_are_compressed_once),
 		cmocka_unit_test(test_same_bytes_for_1_2_and_7_threads),
 		cmocka_unit_test(test_flattened_equals_regular),
 		cmocka_unit_test(test_existing_file_is_refused_and_untouched),
