@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The filter's output files: see outfile.h. The write and read loops are
- * the only ones that retry EINTR and partial transfers.
+ * The filter's output files: see outfile.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,63 +15,6 @@
 #define TMP_SUFFIX ".vmemtrim-XXXXXX"
 
 /*
- * Write all of @len bytes, at *@off (pwrite) or, with @off NULL, to a
- * stream (write); 0 or errno, *done = bytes written.
- */
-static int write_loop(int fd, const void *buf, size_t len, const uint64_t *off,
-		      size_t *done)
-{
-	const uint8_t *p = buf;
-
-	*done = 0;
-	while (*done < len) {
-		ssize_t n = off ? pwrite(fd, p + *done, len - *done,
-					 (off_t)(*off + *done)) :
-				  write(fd, p + *done, len - *done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno;
-		if (n == 0)
-			return EIO;
-		*done += (size_t)n;
-	}
-	return 0;
-}
-
-int vt_pwrite_all(int fd, const void *buf, size_t len, uint64_t off,
-		  size_t *done)
-{
-	return write_loop(fd, buf, len, &off, done);
-}
-
-int vt_write_all(int fd, const void *buf, size_t len, size_t *done)
-{
-	return write_loop(fd, buf, len, NULL, done);
-}
-
-/* read up to @len bytes from a stream; fewer only at end of input. */
-int vt_read_full(int fd, void *buf, size_t len, size_t *got)
-{
-	uint8_t *p = buf;
-
-	*got = 0;
-	while (*got < len) {
-		ssize_t n = read(fd, p + *got, len - *got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno;
-		if (n == 0)
-			break;
-		*got += (size_t)n;
-	}
-	return 0;
-}
-
-/*
  * Allocate [@off, @off + @len) of @fd on disk, so that writing there later
  * cannot fail for want of space. Where fallocate() is not supported, zeros
  * are written instead. 0 or errno.
@@ -84,9 +26,7 @@ int vt_preallocate(int fd, uint64_t off, uint64_t len)
 
 	if (!len)
 		return 0;
-	do
-		e = fallocate(fd, 0, (off_t)off, (off_t)len) ? errno : 0;
-	while (e == EINTR);
+	e = vt_fallocate(fd, off, len);
 	if (e != EOPNOTSUPP && e != ENOSYS)
 		return e;
 	while (len) {

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The filter's output files: whole reads and writes of a descriptor (the
- * EINTR and short-transfer loops), space allocated ahead, and a file
+ * The filter's output files: space allocated ahead, and a file
  * written under a temporary name beside its final path, then renamed into
  * place (never over an existing file without force).
  */
@@ -12,15 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io.h"
 #include "vmemtrim/error.h"
-
-/* pwrite all of @len bytes at @off; 0 or errno, *done = bytes written. */
-int vt_pwrite_all(int fd, const void *buf, size_t len, uint64_t off,
-		  size_t *done);
-/* write all of @len bytes to a stream; 0 or errno, *done = bytes written. */
-int vt_write_all(int fd, const void *buf, size_t len, size_t *done);
-/* read up to @len bytes from a stream; fewer only at end of input. */
-int vt_read_full(int fd, void *buf, size_t len, size_t *got);
 
 /*
  * Allocate [@off, @off + @len) of @fd on disk, so that writing there later

@@ -175,49 +175,6 @@ struct vt_writer {
 	struct wr_scratch scratch; /* inline compression */
 };
 
-/* --- little helpers ----------------------------------------------------- */
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 static bool all_zero(const uint8_t *p, size_t len)
 {
@@ -235,8 +192,8 @@ static int flat_record(struct vt_writer *w, uint64_t off, const void *buf,
 	int e;
 
 	*done = 0;
-	put_be64(rh, off);
-	put_be64(rh + 8, len);
+	vt_put_be64(rh, off);
+	vt_put_be64(rh + 8, len);
 	e = vt_write_all(w->fd, rh, sizeof(rh), &n);
 	w->stream_bytes += n;
 	if (e)
@@ -447,9 +404,9 @@ static void drop_descs_past(struct vt_writer *w, uint64_t end)
 {
 	for (size_t i = 0; i < w->pcount; i++) {
 		uint8_t *d = w->pbuf + i * KDUMP_PD_LEN;
-		uint64_t off = get_le64(d + KDUMP_PD_OFFSET);
-		uint32_t size = get_le32(d + KDUMP_PD_SIZE);
-		uint32_t flags = get_le32(d + KDUMP_PD_FLAGS);
+		uint64_t off = vt_le64(d + KDUMP_PD_OFFSET);
+		uint32_t size = vt_le32(d + KDUMP_PD_SIZE);
+		uint32_t flags = vt_le32(d + KDUMP_PD_FLAGS);
 
 		if (!off || off + size <= end)
 			continue;
@@ -481,7 +438,7 @@ static struct vt_error *close_dump(struct vt_writer *w, bool incomplete)
 		incomplete = true;
 	if (incomplete)
 		status |= DUMP_DH_COMPRESSED_INCOMPLETE;
-	put_le32(w->hdr + KDUMP_HDR_STATUS, status);
+	vt_put_le32(w->hdr + KDUMP_HDR_STATUS, status);
 	e = w->opts.flattened && !incomplete ?
 		    0 :
 		    out_put(w, 0, w->hdr, sizeof(w->hdr), &done);
@@ -494,8 +451,8 @@ static struct vt_error *close_dump(struct vt_writer *w, bool incomplete)
 	if (!e && w->opts.flattened) {
 		uint8_t end[FLAT_RECORD_HEADER_SIZE];
 
-		put_be64(end, (uint64_t)(int64_t)FLAT_END_MARK);
-		put_be64(end + 8, (uint64_t)(int64_t)FLAT_END_MARK);
+		vt_put_be64(end, (uint64_t)(int64_t)FLAT_END_MARK);
+		vt_put_be64(end + 8, (uint64_t)(int64_t)FLAT_END_MARK);
 		e = vt_write_all(w->fd, end, sizeof(end), &done);
 		w->stream_bytes += done;
 	}
@@ -699,9 +656,9 @@ static struct vt_error *append_desc(struct vt_writer *w, uint64_t off,
 	}
 	d = w->pbuf + w->pcount++ * KDUMP_PD_LEN;
 	memset(d, 0, KDUMP_PD_LEN);
-	put_le64(d + KDUMP_PD_OFFSET, off);
-	put_le32(d + KDUMP_PD_SIZE, size);
-	put_le32(d + KDUMP_PD_FLAGS, flags);
+	vt_put_le64(d + KDUMP_PD_OFFSET, off);
+	vt_put_le32(d + KDUMP_PD_SIZE, size);
+	vt_put_le32(d + KDUMP_PD_FLAGS, flags);
 	return NULL;
 }
 
@@ -1050,27 +1007,27 @@ static void build_header(struct vt_writer *w, const struct vt_writer_header *h)
 
 	memset(p, 0, sizeof(w->hdr));
 	memcpy(p + KDUMP_HDR_SIGNATURE, KDUMP_SIGNATURE, KDUMP_SIGNATURE_LEN);
-	put_le32(p + KDUMP_HDR_VERSION, KDUMP_HEADER_VERSION_MAX);
+	vt_put_le32(p + KDUMP_HDR_VERSION, KDUMP_HEADER_VERSION_MAX);
 	for (int i = 0; i < 6; i++)
 		put_uts(p + KDUMP_HDR_UTSNAME + i * KDUMP_UTS_FIELD_LEN,
 			uts[i]);
-	put_le64(p + KDUMP_HDR_TIMESTAMP, (uint64_t)h->crash_time);
+	vt_put_le64(p + KDUMP_HDR_TIMESTAMP, (uint64_t)h->crash_time);
 	/*
 	 * A regular file says INCOMPLETE until its final header is written.
 	 * A flattened stream cannot be rewritten in place and readers such
 	 * as crash take its first header record: it gets the final status
 	 * now, and a second record with INCOMPLETE only if the dump stops.
 	 */
-	put_le32(p + KDUMP_HDR_STATUS,
+	vt_put_le32(p + KDUMP_HDR_STATUS,
 		 w->status |
 			 (w->opts.flattened ? 0 :
 					      DUMP_DH_COMPRESSED_INCOMPLETE));
-	put_le32(p + KDUMP_HDR_BLOCK_SIZE, w->bs);
-	put_le32(p + KDUMP_HDR_SUB_HDR_SIZE, w->sub_blocks);
-	put_le32(p + KDUMP_HDR_BITMAP_BLOCKS, (uint32_t)blocks);
-	put_le32(p + KDUMP_HDR_MAX_MAPNR,
+	vt_put_le32(p + KDUMP_HDR_BLOCK_SIZE, w->bs);
+	vt_put_le32(p + KDUMP_HDR_SUB_HDR_SIZE, w->sub_blocks);
+	vt_put_le32(p + KDUMP_HDR_BITMAP_BLOCKS, (uint32_t)blocks);
+	vt_put_le32(p + KDUMP_HDR_MAX_MAPNR,
 		 w->max_pfn > UINT32_MAX ? UINT32_MAX : (uint32_t)w->max_pfn);
-	put_le32(p + KDUMP_HDR_NR_CPUS, (uint32_t)h->nr_cpus);
+	vt_put_le32(p + KDUMP_HDR_NR_CPUS, (uint32_t)h->nr_cpus);
 }
 
 static void build_sub_header(const struct vt_writer *w,
@@ -1078,23 +1035,23 @@ static void build_sub_header(const struct vt_writer *w,
 {
 	uint64_t notes = (uint64_t)w->bs + KDUMP_SUB_SIZE;
 
-	put_le64(s + KDUMP_SUB_PHYS_BASE, h->phys_base);
-	put_le32(s + KDUMP_SUB_DUMP_LEVEL, (uint32_t)h->dump_level);
-	put_le32(s + KDUMP_SUB_SPLIT, 0);
-	put_le64(s + KDUMP_SUB_START_PFN, 0);
-	put_le64(s + KDUMP_SUB_END_PFN, (uint32_t)w->max_pfn);
+	vt_put_le64(s + KDUMP_SUB_PHYS_BASE, h->phys_base);
+	vt_put_le32(s + KDUMP_SUB_DUMP_LEVEL, (uint32_t)h->dump_level);
+	vt_put_le32(s + KDUMP_SUB_SPLIT, 0);
+	vt_put_le64(s + KDUMP_SUB_START_PFN, 0);
+	vt_put_le64(s + KDUMP_SUB_END_PFN, (uint32_t)w->max_pfn);
 	if (h->vmcoreinfo_size) {
-		put_le64(s + KDUMP_SUB_OFFSET_VMCOREINFO,
+		vt_put_le64(s + KDUMP_SUB_OFFSET_VMCOREINFO,
 			 notes + h->vmcoreinfo_off);
-		put_le64(s + KDUMP_SUB_SIZE_VMCOREINFO, h->vmcoreinfo_size);
+		vt_put_le64(s + KDUMP_SUB_SIZE_VMCOREINFO, h->vmcoreinfo_size);
 	}
 	if (h->notes_size) {
-		put_le64(s + KDUMP_SUB_OFFSET_NOTE, notes);
-		put_le64(s + KDUMP_SUB_SIZE_NOTE, h->notes_size);
+		vt_put_le64(s + KDUMP_SUB_OFFSET_NOTE, notes);
+		vt_put_le64(s + KDUMP_SUB_SIZE_NOTE, h->notes_size);
 	}
-	put_le64(s + KDUMP_SUB_START_PFN_64, 0);
-	put_le64(s + KDUMP_SUB_END_PFN_64, w->max_pfn);
-	put_le64(s + KDUMP_SUB_MAX_MAPNR_64, w->max_pfn);
+	vt_put_le64(s + KDUMP_SUB_START_PFN_64, 0);
+	vt_put_le64(s + KDUMP_SUB_END_PFN_64, w->max_pfn);
+	vt_put_le64(s + KDUMP_SUB_MAX_MAPNR_64, w->max_pfn);
 }
 
 static struct vt_error *layout(struct vt_writer *w,
@@ -1169,8 +1126,8 @@ static struct vt_error *start_output(struct vt_writer *w)
 	}
 	memset(fh, 0, sizeof(fh));
 	memcpy(fh, FLAT_SIGNATURE, sizeof(FLAT_SIGNATURE) - 1);
-	put_be64(fh + 16, FLAT_TYPE);
-	put_be64(fh + 24, FLAT_VERSION);
+	vt_put_be64(fh + 16, FLAT_TYPE);
+	vt_put_be64(fh + 24, FLAT_VERSION);
 	e = vt_write_all(w->fd, fh, sizeof(fh), &done);
 	w->stream_bytes += done;
 	if (e)
@@ -1253,20 +1210,6 @@ struct vt_error *vt_writer_open(const struct vt_writer_opts *opts,
 
 /* --- bitmaps ------------------------------------------------------------ */
 
-static uint64_t popcount_bits(const uint8_t *bm, uint64_t nbits)
-{
-	uint64_t n = 0, i = 0;
-
-	for (; i + 64 <= nbits; i += 64) {
-		uint64_t v;
-
-		memcpy(&v, bm + i / 8, 8);
-		n += (uint64_t)__builtin_popcountll(v);
-	}
-	for (; i < nbits; i++)
-		n += bm[i / 8] >> (i % 8) & 1;
-	return n;
-}
 
 /*
  * Stage @npfns bits of each bitmap, a partial last byte masked: 0 or
@@ -1352,7 +1295,7 @@ struct vt_error *vt_writer_bitmap(struct vt_writer *w, uint64_t start_pfn,
 		return stored_failure(w);
 	if (e)
 		return vt_error_errno(e, "%s: writing the bitmaps", w->name);
-	w->bm2_set += popcount_bits(bm2, npfns);
+	w->bm2_set += vt_popcount(bm2, npfns);
 	return NULL;
 }
 
@@ -1618,13 +1561,13 @@ static struct vt_error *reasm_header(struct reasm *r)
 			VT_ERR_FORMAT,
 			"%s: not a flattened dump: no \"%s\" signature at byte 0",
 			r->in_name, FLAT_SIGNATURE);
-	if (get_be64(r->buf + 16) != FLAT_TYPE ||
-	    get_be64(r->buf + 24) != FLAT_VERSION)
+	if (vt_be64(r->buf + 16) != FLAT_TYPE ||
+	    vt_be64(r->buf + 24) != FLAT_VERSION)
 		return vt_error_new(
 			VT_ERR_UNSUPPORTED,
 			"%s: flattened stream type %lld version %lld at byte 16 (expected %d and %d)",
-			r->in_name, (long long)get_be64(r->buf + 16),
-			(long long)get_be64(r->buf + 24), FLAT_TYPE,
+			r->in_name, (long long)vt_be64(r->buf + 16),
+			(long long)vt_be64(r->buf + 24), FLAT_TYPE,
 			FLAT_VERSION);
 	return NULL;
 }
@@ -1663,8 +1606,8 @@ static struct vt_error *reasm_records(struct reasm *r)
 
 		if (err)
 			return err;
-		off = (int64_t)get_be64(rh);
-		size = (int64_t)get_be64(rh + 8);
+		off = (int64_t)vt_be64(rh);
+		size = (int64_t)vt_be64(rh + 8);
 		if (off == FLAT_END_MARK && size == FLAT_END_MARK)
 			return NULL;
 		if (off < 0 || size < 0 || (uint64_t)off > FLAT_MAX_OFFSET ||

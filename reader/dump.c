@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "io.h"
 #include "mapguard.h"
 #include "vmemtrim/dump.h"
 #include "vmemtrim/format.h"
@@ -29,53 +30,19 @@ struct vt_dump {
 	struct vt_kernel_profile profile;
 };
 
-struct vt_error *vt_pread_exact(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return vt_error_errno(errno, "read at offset %llu",
-					      (unsigned long long)off);
-		if (n == 0)
-			return vt_error_new(VT_ERR_FORMAT,
-					    "unexpected end of file at offset "
-					    "%llu",
-					    (unsigned long long)off);
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return NULL;
-}
-
-struct vt_error *vt_pread_full(int fd, const char *path, void *buf, size_t len,
-			       uint64_t off, const char *what)
-{
-	return vt_error_prefix(vt_pread_exact(fd, buf, len, off),
-			       "%s: reading %s (%zu bytes at offset %llu): ",
-			       path, what, len, (unsigned long long)off);
-}
-
 static struct vt_error *open_file(const char *path, struct vt_file **out)
 {
 	unsigned char head[PROBE_SIZE];
 	struct vt_error *err;
-	ssize_t n;
-	int fd;
+	size_t n;
+	int fd, e;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return vt_error_errno(errno, "%s: cannot open", path);
-	do
-		n = pread(fd, head, sizeof(head), 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		err = vt_error_errno(errno, "%s: cannot read", path);
+		return vt_error_file(errno, path, "cannot open");
+	e = vt_pread_some(fd, head, sizeof(head), 0, &n);
+	if (e)
+		err = vt_error_file(e, path, "cannot read");
 	else if (vt_elf_probe(head, n))
 		err = vt_elf_open(path, fd, out);
 	else if (vt_kdump_probe(head, n))

@@ -10,14 +10,18 @@
 
 static struct vt_error vt_error_nomem = {
 	.code = VT_ERR_NOMEM,
+	.errnum = ENOMEM,
 	.message = "out of memory",
 };
 
-static struct vt_error *error_vnew(enum vt_error_code code, const char *suffix,
-				   const char *fmt, va_list ap)
+/* "PREFIX" + vprintf(fmt) + ": SUFFIX"; either may be NULL. */
+static struct vt_error *error_vnew(enum vt_error_code code, const char *prefix,
+				   const char *suffix, const char *fmt,
+				   va_list ap)
 {
-	struct vt_error *err = malloc(sizeof(*err));
+	struct vt_error *err = calloc(1, sizeof(*err));
 	char *msg;
+	int n;
 
 	if (!err)
 		return &vt_error_nomem;
@@ -25,15 +29,16 @@ static struct vt_error *error_vnew(enum vt_error_code code, const char *suffix,
 		free(err);
 		return &vt_error_nomem;
 	}
-	if (suffix) {
+	if (prefix || suffix) {
 		char *full;
 
-		if (asprintf(&full, "%s: %s", msg, suffix) < 0) {
-			free(msg);
+		n = asprintf(&full, "%s%s%s%s", prefix ? prefix : "", msg,
+			     suffix ? ": " : "", suffix ? suffix : "");
+		free(msg);
+		if (n < 0) {
 			free(err);
 			return &vt_error_nomem;
 		}
-		free(msg);
 		msg = full;
 	}
 	err->code = code;
@@ -47,20 +52,50 @@ struct vt_error *vt_error_new(enum vt_error_code code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	err = error_vnew(code, NULL, fmt, ap);
+	err = error_vnew(code, NULL, NULL, fmt, ap);
 	va_end(ap);
 	return err;
 }
 
+static enum vt_error_code os_code(int errnum)
+{
+	return errnum == ENOMEM ? VT_ERR_NOMEM : VT_ERR_IO;
+}
+
 struct vt_error *vt_error_errno(int errnum, const char *fmt, ...)
 {
-	enum vt_error_code code = errnum == ENOMEM ? VT_ERR_NOMEM : VT_ERR_IO;
 	struct vt_error *err;
 	va_list ap;
 
 	va_start(ap, fmt);
-	err = error_vnew(code, strerror(errnum), fmt, ap);
+	err = error_vnew(os_code(errnum), NULL, strerror(errnum), fmt, ap);
 	va_end(ap);
+	if (err != &vt_error_nomem)
+		err->errnum = errnum;
+	return err;
+}
+
+struct vt_error *vt_error_file(int errnum, const char *path, const char *fmt,
+			       ...)
+{
+	struct vt_error *err;
+	char *prefix;
+	va_list ap;
+
+	if (asprintf(&prefix, "%s: ", path) < 0)
+		return &vt_error_nomem;
+	va_start(ap, fmt);
+	err = error_vnew(os_code(errnum), prefix, strerror(errnum), fmt, ap);
+	va_end(ap);
+	free(prefix);
+	if (err == &vt_error_nomem)
+		return err;
+	err->errnum = errnum;
+	err->path = strdup(path);
+	if (!err->path) {
+		vt_error_free(err);
+		return &vt_error_nomem;
+	}
 	return err;
 }
 
@@ -89,6 +124,16 @@ void vt_error_free(struct vt_error *err)
 {
 	if (!err || err == &vt_error_nomem)
 		return;
+	free(err->path);
 	free(err->message);
 	free(err);
+}
+
+bool vt_error_catch(struct vt_error **err, enum vt_error_code code)
+{
+	if (!*err || (code && (*err)->code != code))
+		return false;
+	vt_error_free(*err);
+	*err = NULL;
+	return true;
 }

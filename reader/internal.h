@@ -12,6 +12,7 @@
 
 #include "vmemtrim/dump.h"
 #include "vmemtrim/error.h"
+#include "io.h"
 
 /*
  * One opened file of a dump. Each format (elf.c, kdump.c) allocates its own
@@ -81,38 +82,5 @@ struct vt_error *vt_kdump_open(const char *path, int fd, struct vt_file **out);
 /* true when the first bytes identify the format. */
 bool vt_elf_probe(const void *head, size_t len);
 bool vt_kdump_probe(const void *head, size_t len); /* plain or flattened */
-
-/*
- * Read exactly @len bytes at @off. A read error is VT_ERR_IO, end of file
- * first is VT_ERR_FORMAT; the message names the offset (not the file).
- */
-struct vt_error *vt_pread_exact(int fd, void *buf, size_t len, uint64_t off);
-
-/* The same, the message naming @path and @what is read. */
-struct vt_error *vt_pread_full(int fd, const char *path, void *buf, size_t len,
-			       uint64_t off, const char *what);
-
-/* Little-endian loads from a byte buffer (no alignment assumed). */
-static inline uint32_t vt_le32(const void *p)
-{
-	const uint8_t *b = p;
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-	       (uint32_t)b[3] << 24;
-}
-
-static inline uint64_t vt_le64(const void *p)
-{
-	return (uint64_t)vt_le32(p) | (uint64_t)vt_le32((const uint8_t *)p + 4)
-					      << 32;
-}
-
-static inline uint64_t vt_be64(const void *p)
-{
-	const uint8_t *b = p;
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | b[i];
-	return v;
-}
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io.h"
 #include "printk-internal.h"
 
 /* A copy of [vaddr, vaddr + len) and which of its pages the dump lacks. */
@@ -88,14 +89,6 @@ static bool area_ok(const struct area *a, uint64_t off, uint64_t len)
 	return true;
 }
 
-static uint64_t get_le(const uint8_t *p, int bytes)
-{
-	uint64_t v = 0;
-
-	for (int i = bytes - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
 
 /* A small kernel variable (a pointer or an index); missing is an error. */
 static struct vt_error *read_var(const struct vt_printk *p, const char *name,
@@ -107,7 +100,7 @@ static struct vt_error *read_var(const struct vt_printk *p, const char *name,
 	if (err)
 		return vt_error_prefix(err, "printk: %s at 0x%llx: ", name,
 				       (unsigned long long)vaddr);
-	*out = get_le(b, bytes);
+	*out = vt_le(b, bytes);
 	return NULL;
 }
 
@@ -167,8 +160,8 @@ static struct vt_error *ring_read(struct vt_printk *p, struct ring *r,
 		err = p->read(p->arg, prb, hdr, sz);
 	if (err)
 		return vt_error_prefix(err, "printk: the ring buffer: ");
-	cbits = get_le(hdr + dr + l->dr_count_bits.value, 4);
-	sbits = get_le(hdr + tr + l->data_size_bits.value, 4);
+	cbits = vt_le(hdr + dr + l->dr_count_bits.value, 4);
+	sbits = vt_le(hdr + tr + l->data_size_bits.value, 4);
 	if (cbits > MAX_COUNT_BITS || sbits > MAX_RING_BITS || sbits < 3)
 		return vt_error_new(VT_ERR_FORMAT,
 				    "printk: ring buffer at 0x%llx: count_bits "
@@ -178,11 +171,11 @@ static struct vt_error *ring_read(struct vt_printk *p, struct ring *r,
 				    (unsigned long long)sbits);
 	r->count = 1ULL << cbits;
 	r->size = 1ULL << sbits;
-	descs = get_le(hdr + dr + l->dr_descs.value, 8);
-	infos = get_le(hdr + dr + l->dr_infos.value, 8);
-	data = get_le(hdr + tr + l->data_data.value, 8);
-	*head = get_le(hdr + dr + l->dr_head.value + ac, 8) & DESC_ID_MASK;
-	*tail = get_le(hdr + dr + l->dr_tail.value + ac, 8) & DESC_ID_MASK;
+	descs = vt_le(hdr + dr + l->dr_descs.value, 8);
+	infos = vt_le(hdr + dr + l->dr_infos.value, 8);
+	data = vt_le(hdr + tr + l->data_data.value, 8);
+	*head = vt_le(hdr + dr + l->dr_head.value + ac, 8) & DESC_ID_MASK;
+	*tail = vt_le(hdr + dr + l->dr_tail.value + ac, 8) & DESC_ID_MASK;
 	err = area_read(p, descs, r->count * (uint64_t)l->size_desc.value,
 			&r->descs);
 	if (!err)
@@ -238,18 +231,18 @@ static int ring_record(struct vt_printk *p, const struct ring *r, uint64_t id,
 	struct vt_printk_record rec = { 0 };
 	char subsystem[64], device[64];
 
-	seq = get_le(in + l->info_seq.value, 8);
+	seq = vt_le(in + l->info_seq.value, 8);
 	if (!area_ok(&r->descs, i * dsz, dsz)) {
 		note_missing(&p->sum, info_ok, seq);
 		return 0;
 	}
-	sv = get_le(d + l->desc_state.value + l->atomic_counter.value, 8);
+	sv = vt_le(d + l->desc_state.value + l->atomic_counter.value, 8);
 	/* reserved, reusable or reused: not a record, as for the kernel */
 	if ((sv & DESC_ID_MASK) != id || (DESC_STATE(sv) != DESC_COMMITTED &&
 					  DESC_STATE(sv) != DESC_FINALIZED))
 		return 0;
-	begin = get_le(d + l->desc_text_lpos.value + l->lpos_begin.value, 8);
-	next = get_le(d + l->desc_text_lpos.value + l->lpos_next.value, 8);
+	begin = vt_le(d + l->desc_text_lpos.value + l->lpos_begin.value, 8);
+	next = vt_le(d + l->desc_text_lpos.value + l->lpos_next.value, 8);
 	/* no text (an empty or failed record): makedumpfile prints none */
 	if (begin % r->size == next % r->size)
 		return 0;
@@ -276,21 +269,21 @@ static int ring_record(struct vt_printk *p, const struct ring *r, uint64_t id,
 		note_missing(&p->sum, true, seq);
 		return 0;
 	}
-	if (get_le(r->text.buf + off, 8) != id) {
+	if (vt_le(r->text.buf + off, 8) != id) {
 		note_skip(&p->sum,
 			  "record %llu: its text block belongs to "
 			  "another descriptor",
 			  (unsigned long long)seq);
 		return 0;
 	}
-	tlen = get_le(in + l->info_text_len.value, 2);
+	tlen = vt_le(in + l->info_text_len.value, 2);
 	rec.seq = seq;
-	rec.ts_nsec = get_le(in + l->info_ts.value, 8);
+	rec.ts_nsec = vt_le(in + l->info_ts.value, 8);
 	rec.text = (const char *)r->text.buf + off + 8;
 	rec.text_len = tlen < len - 8 ? tlen : len - 8;
 	if (l->info_caller.known) {
 		rec.has_caller = true;
-		rec.caller_id = (uint32_t)get_le(in + l->info_caller.value, 4);
+		rec.caller_id = (uint32_t)vt_le(in + l->info_caller.value, 4);
 	}
 	subsystem[0] = device[0] = '\0';
 	if (l->info_dev_info.known) {
@@ -424,9 +417,9 @@ static struct vt_error *log_record(struct vt_printk *p, struct lbuf *b,
 	if (err)
 		return err;
 	rec.seq = seq;
-	rec.text_len = get_le(h + l->log_text_len.value, 2);
+	rec.text_len = vt_le(h + l->log_text_len.value, 2);
 	if (l->log_dict_len.known)
-		rec.dict_len = get_le(h + l->log_dict_len.value, 2);
+		rec.dict_len = vt_le(h + l->log_dict_len.value, 2);
 	err = lbuf_get(b, idx + hsz, rec.text_len + rec.dict_len, b->rec + hsz,
 		       &ok);
 	if (err)
@@ -435,12 +428,12 @@ static struct vt_error *log_record(struct vt_printk *p, struct lbuf *b,
 		note_missing(&p->sum, true, seq);
 		return NULL;
 	}
-	rec.ts_nsec = get_le(h + l->log_ts.value, 8);
+	rec.ts_nsec = vt_le(h + l->log_ts.value, 8);
 	rec.text = (const char *)h + hsz;
 	rec.dict = rec.text + rec.text_len;
 	if (l->log_caller.known) {
 		rec.has_caller = true;
-		rec.caller_id = (uint32_t)get_le(h + l->log_caller.value, 4);
+		rec.caller_id = (uint32_t)vt_le(h + l->log_caller.value, 4);
 	}
 	rec.subsystem = rec.device = "";
 	p->sum.records++;
@@ -482,7 +475,7 @@ static struct vt_error *log_len_at(struct vt_printk *p, struct lbuf *b,
 				  inside ? "not in the dump" : "past the end");
 			return NULL;
 		}
-		*len = get_le(h + l->log_len.value, 2);
+		*len = vt_le(h + l->log_len.value, 2);
 		if (*len)
 			break;
 		if (*idx == 0 || wrapped) {
@@ -494,9 +487,9 @@ static struct vt_error *log_len_at(struct vt_printk *p, struct lbuf *b,
 		}
 		*idx = 0;
 	}
-	body = hsz + get_le(h + l->log_text_len.value, 2);
+	body = hsz + vt_le(h + l->log_text_len.value, 2);
 	if (l->log_dict_len.known)
-		body += get_le(h + l->log_dict_len.value, 2);
+		body += vt_le(h + l->log_dict_len.value, 2);
 	if (*len < body || *idx + *len > b->len) {
 		note_skip(&p->sum,
 			  "log_buf offset %llu: record length %llu "

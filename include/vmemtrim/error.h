@@ -8,6 +8,8 @@
 #ifndef VMEMTRIM_ERROR_H
 #define VMEMTRIM_ERROR_H
 
+#include <stdbool.h>
+
 enum vt_error_code {
 	VT_ERR_NOMEM = 1, /* out of memory */
 	VT_ERR_IO, /* read or write failed (errno in the message) */
@@ -21,6 +23,10 @@ enum vt_error_code {
 
 struct vt_error {
 	enum vt_error_code code;
+	/* the errno of an OS failure (0 for others): callers decide on it */
+	int errnum;
+	/* the file an OS failure concerns, or NULL (owned by the error) */
+	char *path;
 	char *message;
 };
 
@@ -31,9 +37,19 @@ struct vt_error {
 struct vt_error *vt_error_new(enum vt_error_code code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Same, appending ": strerror(errnum)" to the message. */
+/*
+ * An OS failure: code VT_ERR_IO (VT_ERR_NOMEM for ENOMEM), err->errnum set,
+ * ": strerror(errnum)" appended to the message.
+ */
 struct vt_error *vt_error_errno(int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * An OS failure on @path: as vt_error_errno(), err->path set, and the
+ * message "PATH: message: strerror(errnum)".
+ */
+struct vt_error *vt_error_file(int errnum, const char *path, const char *fmt,
+			       ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * Put context in front of an error's message (the formatted prefix, verbatim:
@@ -45,5 +61,12 @@ struct vt_error *vt_error_prefix(struct vt_error *err, const char *fmt, ...)
 
 /* Free an error (NULL and the static out-of-memory error are ignored). */
 void vt_error_free(struct vt_error *err);
+
+/*
+ * Handle an expected error: when *@err has @code (any code for 0), free it,
+ * set *@err to NULL and return true; otherwise leave it and return false.
+ * The free-and-carry-on of a caller that degrades instead of failing.
+ */
+bool vt_error_catch(struct vt_error **err, enum vt_error_code code);
 
 #endif
