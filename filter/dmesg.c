@@ -91,7 +91,7 @@ struct vt_error *vt_dump_dmesg(const struct vt_dmesg_opts *opts,
 						 opts->force);
 	}
 	if (p)
-		*sum = *vt_printk_summary(p);
+		*sum = *vt_printk_summary_of(p);
 	free(tmp);
 	vt_printk_free(p);
 	vt_dump_close(dump);

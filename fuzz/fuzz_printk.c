@@ -121,7 +121,7 @@ static void run(struct vt_printk *p)
 	struct walk w = { 0 };
 	struct vt_panic pn = { 0 };
 	struct vt_error *err = vt_printk_walk(p, each, &w);
-	const struct vt_printk_summary *s = vt_printk_summary(p);
+	const struct vt_printk_summary *s = vt_printk_summary_of(p);
 
 	free(w.line);
 	if (!err && (w.records != s->records ||

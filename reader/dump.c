@@ -13,7 +13,6 @@
 
 #include "internal.h"
 #include "io.h"
-#include "mapguard.h"
 #include "vmemtrim/dump.h"
 #include "vmemtrim/format.h"
 #include "vmemtrim/vmcoreinfo.h"
@@ -97,6 +96,38 @@ static struct vt_error *check_split_set(struct vt_dump *d)
 				d->files[i - 1]->path);
 	}
 	return NULL;
+}
+
+/* A page-table page for the x86_64 walk: absent when it has no data. */
+static struct vt_error *read_table(void *arg, uint64_t paddr, void *buf,
+				   bool *absent)
+{
+	struct vt_dump *d = arg;
+	enum vt_pfn_state state;
+	struct vt_error *err;
+	uint64_t run_end;
+
+	*absent = true;
+	err = vt_dump_pfn_run(d, paddr / d->info.page_size, &state, &run_end);
+	if (err || state != VT_PFN_DUMPED)
+		return err;
+	err = vt_dump_read_paddr(d, paddr, buf, d->info.page_size);
+	*absent = vt_error_catch(&err, VT_ERR_NODATA);
+	return err;
+}
+
+struct vt_error *vt_x86_64_new(struct vt_dump *dump,
+			       const struct vt_kernel_profile *kp,
+			       struct vt_x86_64 **out)
+{
+	const struct vt_x86_64_memory mem = {
+		.read_table = read_table,
+		.arg = dump,
+		.page_size = dump->info.page_size,
+		.max_pfn = dump->info.max_pfn,
+	};
+
+	return vt_x86_64_open(&mem, kp, out);
 }
 
 /* utsname of an ELF vmcore: init_uts_ns.name in the kernel image. */
@@ -325,24 +356,6 @@ enum vt_dump_mapping vt_dump_use_mmap(struct vt_dump *d)
 	return best;
 }
 
-struct vt_dump_window *vt_dump_window_new(struct vt_dump *d, size_t bytes)
-{
-	struct vt_dump_window *w = calloc(1, sizeof(*w));
-
-	if (w) {
-		w->dump = d;
-		w->bytes = bytes;
-	}
-	return w;
-}
-
-void vt_dump_window_free(struct vt_dump_window *w)
-{
-	if (w)
-		vt_dump_window_release(w);
-	free(w);
-}
-
 const void *vt_dump_window_map(struct vt_dump_window *w, uint64_t paddr,
 			       size_t len, size_t ahead)
 {
@@ -355,22 +368,6 @@ const void *vt_dump_window_map(struct vt_dump_window *w, uint64_t paddr,
 	    (paddr + len + ps - 1) / ps > f->part.end_pfn)
 		return NULL;
 	return f->ops->map_span(f, w, paddr, len, ahead);
-}
-
-bool vt_dump_map_failed(const void *p, size_t len)
-{
-	return vt_mapguard_failed(p, len);
-}
-
-void vt_dump_window_release(struct vt_dump_window *w)
-{
-	if (w->map)
-		vt_mapguard_unmap(w->map, w->len);
-	if (w->hi)
-		vt_mapguard_release(w->lo, (size_t)(w->hi - w->lo));
-	w->map = w->lo = w->hi = NULL;
-	w->file = NULL;
-	w->off = w->len = 0;
 }
 
 struct vt_error *vt_dump_read_paddr(struct vt_dump *d, uint64_t paddr,

@@ -161,7 +161,7 @@ struct vt_error *vt_panic_find(struct vt_printk *p, struct vt_panic *out)
 	if (err)
 		return err;
 	/* the second walk stops at the panic line: count the whole log */
-	out->log = *vt_printk_summary(p);
+	out->log = *vt_printk_summary_of(p);
 	out->found = f.have_panic || f.have_problem;
 	k.last = f.have_panic ? f.panic_idx : f.problem_idx;
 	if (!out->found)

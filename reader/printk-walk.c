@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "io.h"
-#include "printk-internal.h"
+#include "printk-walk.h"
 
 /* A copy of [vaddr, vaddr + len) and which of its pages the dump lacks. */
 struct area {

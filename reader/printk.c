@@ -19,7 +19,7 @@
 #include "vmemtrim/vmcoreinfo.h"
 #include "vmemtrim/x86_64.h"
 
-#include "printk-internal.h"
+#include "printk-walk.h"
 
 /* --- VMCOREINFO keys -------------------------------------------------------- */
 
@@ -333,7 +333,7 @@ struct vt_error *vt_printk_walk(struct vt_printk *p, vt_printk_fn fn, void *arg)
 	return vt_printk_walk_log_buf(p, fn, arg);
 }
 
-const struct vt_printk_summary *vt_printk_summary(const struct vt_printk *p)
+const struct vt_printk_summary *vt_printk_summary_of(const struct vt_printk *p)
 {
 	return &p->sum;
 }

@@ -271,8 +271,8 @@ static void check_log(struct vt_dump *dump, struct vt_verdict *v)
 	/* pages the dump lacks; not a garbage pointer (NOTMAPPED) */
 	if (err && err->code == VT_ERR_NODATA)
 		note(v, VT_FIND_LOG, 0, 0, 0, 1);
-	else if (!err && vt_printk_summary(p)->missing)
-		note(v, VT_FIND_LOG, 0, 0, 0, vt_printk_summary(p)->missing);
+	else if (!err && vt_printk_summary_of(p)->missing)
+		note(v, VT_FIND_LOG, 0, 0, 0, vt_printk_summary_of(p)->missing);
 	vt_error_free(err);
 	vt_printk_free(p);
 }

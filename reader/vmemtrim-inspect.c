@@ -611,7 +611,7 @@ static struct vt_error *print_dmesg(const struct options *o)
 
 		snprintf(prefix, sizeof(prefix),
 			 "vmemtrim-inspect: warning: %s: ", o->paths[0]);
-		vt_printk_summary_print(stderr, prefix, vt_printk_summary(p));
+		vt_printk_summary_print(stderr, prefix, vt_printk_summary_of(p));
 	}
 	free(b.line);
 	vt_printk_free(p);

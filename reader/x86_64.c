@@ -11,8 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "internal.h"
-#include "vmemtrim/dump.h"
+#include "io.h"
 #include "vmemtrim/vmcoreinfo.h"
 #include "vmemtrim/x86_64.h"
 
@@ -34,7 +33,7 @@ struct pt_cache {
 };
 
 struct vt_x86_64 {
-	struct vt_dump *dump;
+	struct vt_x86_64_memory mem;
 	int levels;
 	uint64_t phys_base;
 	uint64_t top_paddr; /* CR3: init_top_pgt */
@@ -65,11 +64,10 @@ static const char *level_name(int levels, int level)
 	return names[level];
 }
 
-struct vt_error *vt_x86_64_new(struct vt_dump *dump,
-			       const struct vt_kernel_profile *kp,
-			       struct vt_x86_64 **out)
+struct vt_error *vt_x86_64_open(const struct vt_x86_64_memory *mem,
+				const struct vt_kernel_profile *kp,
+				struct vt_x86_64 **out)
 {
-	const struct vt_dump_info *info = vt_dump_info(dump);
 	struct vt_error *err;
 	struct vt_x86_64 *x;
 
@@ -79,10 +77,10 @@ struct vt_error *vt_x86_64_new(struct vt_dump *dump,
 		err = VT_PROFILE_REQUIRE(kp, phys_base);
 	if (err)
 		return vt_error_prefix(err, "x86_64 page tables: ");
-	if (info->page_size != X86_PAGE_SIZE)
+	if (mem->page_size != X86_PAGE_SIZE)
 		return vt_error_new(VT_ERR_UNSUPPORTED,
 				    "x86_64: dump page size %u is not 4096",
-				    info->page_size);
+				    mem->page_size);
 	if (kp->pgtable_l5_enabled.known && kp->pgtable_l5_enabled.value != 0 &&
 	    kp->pgtable_l5_enabled.value != 1)
 		return vt_error_new(
@@ -92,7 +90,7 @@ struct vt_error *vt_x86_64_new(struct vt_dump *dump,
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return vt_error_new(VT_ERR_NOMEM, "x86_64: out of memory");
-	x->dump = dump;
+	x->mem = *mem;
 	x->levels = kp->pgtable_l5_enabled.known &&
 				    kp->pgtable_l5_enabled.value == 1 ?
 			    5 :
@@ -100,9 +98,9 @@ struct vt_error *vt_x86_64_new(struct vt_dump *dump,
 	x->phys_base = (uint64_t)kp->phys_base.value;
 	x->sme_mask = kp->sme_mask.known ? (uint64_t)kp->sme_mask.value : 0;
 	/* a max_pfn so large the product overflows: no address is too high */
-	x->max_paddr = info->max_pfn > (UINT64_MAX >> 12) ?
+	x->max_paddr = mem->max_pfn > (UINT64_MAX >> 12) ?
 			       UINT64_MAX :
-			       info->max_pfn * X86_PAGE_SIZE;
+			       mem->max_pfn * X86_PAGE_SIZE;
 	x->top_paddr =
 		vt_x86_64_ktext_paddr(x, (uint64_t)kp->sym_init_top_pgt.value);
 	if (x->top_paddr % X86_PAGE_SIZE) {
@@ -152,27 +150,18 @@ static struct vt_error *load_table(struct vt_x86_64 *x, int level,
 {
 	struct pt_cache *c = &x->cache[level];
 	uint8_t buf[X86_PAGE_SIZE];
-	enum vt_pfn_state state;
 	struct vt_error *err;
-	uint64_t run_end;
 
 	if (c->valid && c->paddr == paddr) {
 		*absent = c->absent;
 		return NULL;
 	}
 	c->valid = false;
-	err = vt_dump_pfn_run(x->dump, paddr / X86_PAGE_SIZE, &state, &run_end);
+	err = x->mem.read_table(x->mem.arg, paddr, buf, &c->absent);
 	if (err)
-		return err;
-	if (state == VT_PFN_DUMPED) {
-		err = vt_dump_read_paddr(x->dump, paddr, buf, sizeof(buf));
-		if (err && err->code != VT_ERR_NODATA)
-			return vt_error_prefix(err, "%s table at paddr %#llx: ",
-					       level_name(x->levels, level),
-					       (unsigned long long)paddr);
-	}
-	c->absent = state != VT_PFN_DUMPED || err;
-	vt_error_free(err);
+		return vt_error_prefix(err, "%s table at paddr %#llx: ",
+				       level_name(x->levels, level),
+				       (unsigned long long)paddr);
 	for (int i = 0; i < X86_ENTRIES && !c->absent; i++)
 		c->ent[i] = vt_le64(buf + 8 * i);
 	c->paddr = paddr;

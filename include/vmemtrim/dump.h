@@ -170,4 +170,15 @@ struct vt_dump_counts {
 struct vt_error *vt_dump_count(struct vt_dump *dump,
 			       struct vt_dump_counts *counts);
 
+struct vt_kernel_profile;
+struct vt_x86_64;
+
+/*
+ * An x86_64 translation context over @dump's memory (see
+ * include/vmemtrim/x86_64.h: vt_x86_64_open()). @dump must outlive it.
+ */
+struct vt_error *vt_x86_64_new(struct vt_dump *dump,
+			       const struct vt_kernel_profile *kp,
+			       struct vt_x86_64 **out);
+
 #endif

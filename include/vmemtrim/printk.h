@@ -106,7 +106,7 @@ struct vt_error *vt_printk_walk(struct vt_printk *p, vt_printk_fn fn,
 				void *arg);
 
 /* The summary of the last walk. */
-const struct vt_printk_summary *vt_printk_summary(const struct vt_printk *p);
+const struct vt_printk_summary *vt_printk_summary_of(const struct vt_printk *p);
 
 /*
  * To @out, each line starting with @prefix: "N log records are not in

@@ -8,24 +8,42 @@
 #ifndef VMEMTRIM_X86_64_H
 #define VMEMTRIM_X86_64_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmemtrim/error.h"
 
-struct vt_dump;
 struct vt_kernel_profile;
 struct vt_x86_64;
 
 #define VT_X86_64_START_KERNEL_MAP 0xffffffff80000000ULL
 
 /*
- * A translation context over @dump. Needs SYMBOL(init_top_pgt) and
- * NUMBER(phys_base) from @kp; pgtable_l5_enabled and sme_mask default to
- * 0 when absent. @dump must outlive the context.
+ * The physical memory the walk reads, as libkdumpfile's addrxlat reads it:
+ * through a callback, so the walker knows no dump format.
  */
-struct vt_error *vt_x86_64_new(struct vt_dump *dump,
-			       const struct vt_kernel_profile *kp,
-			       struct vt_x86_64 **out);
+struct vt_x86_64_memory {
+	/*
+	 * Read the 4096-byte page-table page at @paddr into @buf; *absent
+	 * when the page has no data in the dump (@buf then unread). An error
+	 * only for a failure that is not the page's absence.
+	 */
+	struct vt_error *(*read_table)(void *arg, uint64_t paddr, void *buf,
+				       bool *absent);
+	void *arg;
+	unsigned int page_size; /* of the dump: must be 4096 */
+	uint64_t max_pfn; /* an entry pointing at or above is bad */
+};
+
+/*
+ * A translation context over @mem (copied; its arg must outlive the
+ * context). Needs SYMBOL(init_top_pgt) and NUMBER(phys_base) from @kp;
+ * pgtable_l5_enabled and sme_mask default to 0 when absent. A dump's own
+ * is vt_x86_64_new() (include/vmemtrim/dump.h).
+ */
+struct vt_error *vt_x86_64_open(const struct vt_x86_64_memory *mem,
+				const struct vt_kernel_profile *kp,
+				struct vt_x86_64 **out);
 void vt_x86_64_free(struct vt_x86_64 *x);
 
 int vt_x86_64_levels(const struct vt_x86_64 *x); /* 4 or 5 */

@@ -122,7 +122,7 @@ static void walk(const char *vmcoreinfo, struct mem *m, struct got *g,
 	err = vt_printk_walk(p, collect, g);
 	if (err)
 		fail_msg("%s", err->message);
-	*s = *vt_printk_summary(p);
+	*s = *vt_printk_summary_of(p);
 	vt_printk_free(p);
 	vt_vmcoreinfo_free(vi);
 }

@@ -4,8 +4,8 @@
  * the walks over the two eras' buffers (printk-walk.c). Not a public
  * header; see include/vmemtrim/printk.h.
  */
-#ifndef VMEMTRIM_READER_PRINTK_INTERNAL_H
-#define VMEMTRIM_READER_PRINTK_INTERNAL_H
+#ifndef VMEMTRIM_READER_PRINTK_WALK_H
+#define VMEMTRIM_READER_PRINTK_WALK_H
 
 #include <stdint.h>
 
