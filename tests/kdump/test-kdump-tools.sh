@@ -8,15 +8,21 @@
 # three lines changed and nothing else: KDUMP_DEFAULTS (a test copy of
 # /etc/default/kdump-tools: the package's kdump-tools.conf plus the page's
 # settings), vmcore_file (the fixture's 2g vmcore instead of
-# /proc/vmcore), and PATH (a directory first that stands for the
-# dpkg-divert: the page's makedumpfile wrapper as makedumpfile).
-# Asserts: savecore exits 0 and reports the vmcore saved; it ran
-# vmemtrim once as `-l -d 31 -e -F VMCORE` and makedumpfile (diverted) once
-# for --dump-dmesg; the stamp directory holds exactly dmesg.STAMP (with
-# the sysrq panic) and dump.STAMP (no dump-incomplete); dump.STAMP is a
-# flattened stream whose vmemtrim -R is byte-identical to vmemtrim's direct
-# -l -d 31 -e dump of the vmcore; crash opens dump.STAMP itself and the
-# reassembled file.
+# /proc/vmcore), and PATH (a test root's usr/bin first). In that root the
+# page's two commands ran: its dpkg-divert line as written (DPKG_ROOT set
+# to the root), which renamed a makedumpfile there (a shim that logs and
+# runs the real one) to makedumpfile.distrib, and its ln -s line with both
+# paths inside the root: makedumpfile is a link to vmemtrim (a shim that
+# logs and runs the real vmemtrim under the name it was called by). No
+# wrapper script.
+# Asserts: savecore exits 0 and reports the dmesg and the vmcore saved;
+# it ran vmemtrim twice, as `--dump-dmesg VMCORE DIR/dmesg.STAMP` and as
+# `-l -d 31 -e -F VMCORE`, and makedumpfile never; the stamp directory
+# holds exactly dmesg.STAMP and dump.STAMP (no dump-incomplete);
+# dmesg.STAMP is byte-identical to what makedumpfile 1.7.2's --dump-dmesg
+# writes for the vmcore; dump.STAMP is a flattened stream whose
+# vmemtrim -R is byte-identical to vmemtrim's direct -l -d 31 -e dump of
+# the vmcore; crash opens dump.STAMP itself and the reassembled file.
 # kdump-utils: the two core_collector lines of the page, run the way
 # dracut/99kdumpbase/kdump.sh runs them for a filesystem target
 # (COLLECTOR VMCORE DIR/vmcore-incomplete, then mv) and a raw target
@@ -57,7 +63,7 @@ fi
 # shellcheck disable=SC2034 # run_crash (crash-session.sh) loads it
 TASKS=$(realpath "$BUILD/tests/crash-tasks.so")
 MAKEDUMPFILE=$(command -v makedumpfile)
-tap_check "makedumpfile is installed (kdump-tools keeps it for --dump-dmesg)" \
+tap_check "makedumpfile is installed (the judge of dmesg.STAMP)" \
 	test -x "$MAKEDUMPFILE"
 
 # doc_block NAME: the fenced block after "<!-- test: NAME -->" in the page
@@ -68,10 +74,10 @@ doc_block() {
 		on { print }' "$DOC"
 }
 DEFAULTS_LINES=$(doc_block kdump-tools-defaults)
-WRAPPER=$(doc_block makedumpfile-wrapper)
+DIVERT=$(doc_block makedumpfile-divert)
 CONF_FS=$(doc_block kdump-conf-fs)
 CONF_STREAM=$(doc_block kdump-conf-stream)
-for b in DEFAULTS_LINES WRAPPER CONF_FS CONF_STREAM; do
+for b in DEFAULTS_LINES DIVERT CONF_FS CONF_STREAM; do
 	[ -n "${!b}" ] || tap_fail "docs/kdump.md has its $b block"
 done
 
@@ -125,6 +131,8 @@ tap_check "kdump-config collects with: makedumpfile \$MAKEDUMP_ARGS \$vmcore_fil
 	grep -q -x -F '	makedumpfile $MAKEDUMP_ARGS $vmcore_file | compress > "$KDUMP_CORETEMP"' "$KDUMP_CONFIG"
 tap_check "kdump-config adds -F to MAKEDUMP_ARGS when it is missing" \
 	grep -q -F '|| MAKEDUMP_ARGS="${MAKEDUMP_ARGS} -F"' "$KDUMP_CONFIG"
+tap_check "kdump-config saves the log with: makedumpfile --dump-dmesg \"\$vmcore\" \"\$outfile\"" \
+	grep -q -F '	if makedumpfile --dump-dmesg "$vmcore" "$outfile"; then' "$KDUMP_CONFIG"
 
 W=$OUT/sys
 VMCORE=
@@ -139,25 +147,48 @@ if [ -z "$VMCORE" ]; then
 fi
 tap_ok "fixture: vmlinux and the $VARIANT vmcore"
 
-# The system the script sees: /etc/default/kdump-tools, the diverted
-# makedumpfile and vmemtrim (each a logging shim in front of the real one).
-mkdir -p "$W/etc/default" "$W/usr/bin" "$W/usr/local/bin" "$W/var/crash"
+# The system the script sees: /etc/default/kdump-tools, makedumpfile's
+# program (a logging shim in front of the real one), diverted, and
+# /usr/bin/makedumpfile a link to vmemtrim (a logging shim in front of the
+# real one that keeps the name it was called by, as the link does).
+mkdir -p "$W/etc/default" "$W/usr/bin" "$W/usr/local/bin" "$W/var/crash" \
+	"$W/var/lib/dpkg/info"
+: >"$W/var/lib/dpkg/status"
 {
 	cat "$KT_CONF" # what Debian installs as /etc/default/kdump-tools
 	echo "KDUMP_COREDIR=\"$W/var/crash\""
 	printf '%s\n' "$DEFAULTS_LINES"
 } >"$W/etc/default/kdump-tools"
-shim() { # PATH REAL
-	printf '#!/bin/sh\necho "$*" >>"%s.calls"\nexec "%s" "$@"\n' "$1" "$2" >"$1"
-	chmod 755 "$1"
-}
-shim "$W/usr/bin/makedumpfile.distrib" "$MAKEDUMPFILE"
-shim "$W/usr/local/bin/vmemtrim" "$VMEMTRIM"
-printf '%s\n' "$WRAPPER" |
-	sed -e "s#/usr/bin/makedumpfile.distrib#$W/usr/bin/makedumpfile.distrib#g" \
-		-e "s#/usr/local/bin/vmemtrim#$W/usr/local/bin/vmemtrim#g" \
-		>"$W/usr/bin/makedumpfile"
-chmod 755 "$W/usr/bin/makedumpfile"
+printf '#!/bin/sh\necho "$*" >>"%s"\nexec "%s" "$@"\n' \
+	"$W/makedumpfile.calls" "$MAKEDUMPFILE" >"$W/usr/bin/makedumpfile"
+printf '#!/bin/bash\necho "$*" >>"%s"\nexec -a "$0" "%s" "$@"\n' \
+	"$W/vmemtrim.calls" "$VMEMTRIM" >"$W/usr/local/bin/vmemtrim"
+chmod 755 "$W/usr/bin/makedumpfile" "$W/usr/local/bin/vmemtrim"
+# The page's commands: dpkg-divert as written, in the test root; ln -s
+# with its two paths in the test root.
+: >"$OUT/divert.log"
+while IFS= read -r line; do
+	case "$line" in
+	dpkg-divert\ *)
+		# shellcheck disable=SC2086 # the page's words, split as sh would
+		DPKG_ROOT=$W $line >>"$OUT/divert.log" 2>&1 ;;
+	ln\ -s\ /*\ /*)
+		read -r _ _ target link <<<"$line"
+		ln -s "$W$target" "$W$link" >>"$OUT/divert.log" 2>&1 ;;
+	*) echo "unexpected line: $line" >>"$OUT/divert.log"; false ;;
+	esac || break
+done <<<"$DIVERT"
+if [ -L "$W/usr/bin/makedumpfile" ] && [ -x "$W/usr/bin/makedumpfile.distrib" ]; then
+	tap_ok "the page's divert and link commands run in the test root"
+else
+	tap_fail "the page's divert and link commands run in the test root" \
+		"$(cat "$OUT/divert.log")"
+fi
+tap_eq "dpkg-divert records the local diversion" \
+	"local diversion of /usr/bin/makedumpfile to /usr/bin/makedumpfile.distrib" \
+	"$(DPKG_ROOT=$W dpkg-divert --list /usr/bin/makedumpfile 2>&1)"
+tap_eq "makedumpfile is now the link to vmemtrim" "$W/usr/local/bin/vmemtrim" \
+	"$(readlink "$W/usr/bin/makedumpfile")"
 
 sed -e "s#^KDUMP_DEFAULTS=/etc/default/kdump-tools\$#KDUMP_DEFAULTS=$W/etc/default/kdump-tools#" \
 	-e "s#^vmcore_file=/proc/vmcore\$#vmcore_file=$VMCORE#" \
@@ -178,21 +209,26 @@ sed 's/^/savecore: /' "$OUT/savecore.log" | head -n 20 |
 tap_eq "kdump-config savecore exits 0" 0 "$rc"
 tap_check "it says it ran makedumpfile -l -d 31 -e -F on the vmcore" \
 	grep -q -F "running makedumpfile -l -d 31 -e -F $VMCORE | compress > " "$OUT/savecore.log"
+tap_check "it says the dmesg was saved" grep -q 'saved dmesg content in' "$OUT/savecore.log"
 tap_check "it says the vmcore was saved" grep -q 'saved vmcore in' "$OUT/savecore.log"
-tap_eq "the wrapper ran vmemtrim once, with kdump-tools' arguments" \
-	"-l -d 31 -e -F $VMCORE" "$(cat "$W/usr/local/bin/vmemtrim.calls" 2>/dev/null)"
 stamps=$(find "$W/var/crash" -mindepth 1 -maxdepth 1 -type d -printf '%f\n')
 nstamps=$(printf '%s\n' "$stamps" | grep -c .)
 tap_eq "one stamp directory in KDUMP_COREDIR" 1 "$nstamps"
 S=${stamps%%$'\n'*}
 SD=$W/var/crash/$S
-tap_eq "the diverted makedumpfile ran once, for --dump-dmesg" \
-	"--dump-dmesg $VMCORE $SD/dmesg.$S" \
-	"$(cat "$W/usr/bin/makedumpfile.distrib.calls" 2>/dev/null)"
+tap_eq "vmemtrim ran twice, with kdump-tools' arguments: --dump-dmesg, then the dump" \
+	"--dump-dmesg $VMCORE $SD/dmesg.$S|-l -d 31 -e -F $VMCORE" \
+	"$(paste -s -d '|' "$W/vmemtrim.calls" 2>/dev/null)"
+tap_eq "makedumpfile (diverted) never ran" "" "$(cat "$W/makedumpfile.calls" 2>/dev/null)"
 tap_eq "the stamp directory holds dmesg.STAMP and dump.STAMP, nothing incomplete" \
 	"dmesg.$S dump.$S" "$(ls "$SD" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
 tap_check "dmesg.STAMP has the sysrq panic" \
 	grep -q 'sysrq: Trigger a crash' "$SD/dmesg.$S"
+"$MAKEDUMPFILE" --dump-dmesg "$VMCORE" "$OUT/makedumpfile.dmesg" \
+	>"$OUT/makedumpfile-dmesg.log" 2>&1
+tap_eq "makedumpfile 1.7.2 --dump-dmesg VMCORE (the judge) exits 0" 0 "$?"
+tap_check "dmesg.STAMP is byte-identical to makedumpfile's ($(wc -l <"$OUT/makedumpfile.dmesg") lines)" \
+	cmp "$SD/dmesg.$S" "$OUT/makedumpfile.dmesg"
 tap_eq "dump.STAMP is a flattened stream (makedumpfile's signature)" \
 	makedumpfile "$(head -c 12 "$SD/dump.$S" 2>/dev/null)"
 
@@ -203,12 +239,13 @@ tap_eq "vmemtrim -R of dump.STAMP exits 0" 0 "$?"
 tap_check "it is byte-identical to the direct dump" cmp "$OUT/kt.dump" "$OUT/direct.dump"
 
 # ------------------------------------------------------------- kdump-utils
+mkdir -p "$OUT/ku-bin" && ln -s "$VMEMTRIM" "$OUT/ku-bin/vmemtrim"
 # dump_fs: $CORE_COLLECTOR /proc/vmcore "$_dump_fs_path/vmcore-incomplete"
 CC=${CONF_FS#core_collector }
 mkdir -p "$OUT/ku/var/crash/127.0.0.1-DATE"
 P=$OUT/ku/var/crash/127.0.0.1-DATE
 # shellcheck disable=SC2086 # kdump.sh splits CORE_COLLECTOR the same way
-(PATH=$W/usr/local/bin:$PATH && $CC "$VMCORE" "$P/vmcore-incomplete") \
+(PATH=$OUT/ku-bin:$PATH && $CC "$VMCORE" "$P/vmcore-incomplete") \
 	>"$OUT/ku-fs.log" 2>&1 && sync -f "$P/vmcore-incomplete" &&
 	mv "$P/vmcore-incomplete" "$P/vmcore"
 tap_eq "kdump-utils filesystem target: '$CONF_FS' writes vmcore" 0 "$?"
@@ -218,7 +255,7 @@ tap_check "it is byte-identical to the direct dump" cmp "$P/vmcore" "$OUT/direct
 CC=${CONF_STREAM#core_collector }
 head -c 64M /dev/urandom >"$OUT/raw.dev" # a device with old data on it
 # shellcheck disable=SC2086
-(PATH=$W/usr/local/bin:$PATH && $CC "$VMCORE" |
+(PATH=$OUT/ku-bin:$PATH && $CC "$VMCORE" |
 	dd of="$OUT/raw.dev" bs=512 conv=notrunc) >"$OUT/ku-raw.log" 2>&1
 tap_eq "kdump-utils raw target: '$CONF_STREAM' | dd of=DEV bs=512" 0 "$?"
 "$VMEMTRIM" -R "$OUT/ku-raw.dump" <"$OUT/raw.dev" >"$OUT/ku-raw-R.log" 2>&1

@@ -4,7 +4,9 @@
 # vmcore (sparse) in a cache outside git.
 #
 # Usage: tests/kernel/fixture.sh [VARIANT...]      (default: all variants
-#        but the bench-* ones, which run only when named)
+#        but the bench-* ones, which run only when named). Variants of
+#        different kernels (variants.conf's kernel field) run one kernel
+#        after the other, each kernel's "vmlinux" line before its dumps.
 # Env:   BUILD (default build), VMEMTRIM_CACHE (default ~/.cache/vmemtrim),
 #        FIXTURE_ACCEL=auto|kvm|tcg (default auto: KVM only if a bounded
 #          probe boot succeeds), FIXTURE_TIMEOUT_SCALE (default 1),
@@ -40,8 +42,9 @@ CAPTURE_RAW_DISK=${CAPTURE_RAW_DISK:-}
 CAPTURE_DYNAMIC=${CAPTURE_DYNAMIC:-}
 # Bump when host-side logic changes what a captured dump looks like.
 FIXTURE_FORMAT=1
-META=linux-image-cloud-amd64
-META_DBG=linux-image-cloud-amd64-dbg
+# The kernel of a variant without a kernel field; a variant's kernel field
+# names another meta package (its -dbg meta package gives the vmlinux).
+META_DEFAULT=linux-image-cloud-amd64
 MODULES="virtio_pci virtio_blk qemu_fw_cfg"
 
 mkdir -p "$BUILD/tests/kernel" "$CACHE/kernel"
@@ -96,11 +99,11 @@ if ldd "$file_busybox" >/dev/null 2>&1; then
 fi
 
 # ---------------------------------------------------------------- variants
-declare -A V_MEM V_CPU V_APPEND V_ANON V_TMPFS V_FILES V_HP V_TIME V_LINE
+declare -A V_MEM V_CPU V_APPEND V_ANON V_TMPFS V_FILES V_HP V_TIME V_LINE V_META
 ALL=()
 while IFS= read -r line; do
 	case "$line" in '#'* | '') continue ;; esac
-	IFS='|' read -r n mem cpu app anon tmpfs files hp tl <<<"$line"
+	IFS='|' read -r n mem cpu app anon tmpfs files hp tl kern <<<"$line"
 	n=$(echo $n)
 	# bench-* variants (make bench-kdump) are too big for the default set
 	[[ "$n" == bench-* ]] || ALL+=("$n")
@@ -112,6 +115,8 @@ while IFS= read -r line; do
 	V_FILES[$n]=$(echo $files)
 	V_HP[$n]=$(echo $hp)
 	V_TIME[$n]=$(echo $tl)
+	kern=$(echo $kern)
+	V_META[$n]=${kern:-$META_DEFAULT}
 	V_LINE[$n]=$(echo $line)
 done <"$HERE/variants.conf"
 WANT=("$@")
@@ -133,6 +138,26 @@ if [ -n "$CAPTURE_RAW_DISK" ]; then
 		fail setup "CAPTURE_RAW_DISK '$CAPTURE_RAW_DISK': give a size such as 1G"
 fi
 
+# Variants of several kernels: one run per kernel, in the order named.
+METAS=()
+for v in "${WANT[@]}"; do
+	case " ${METAS[*]} " in *" ${V_META[$v]} "*) ;; *) METAS+=("${V_META[$v]}") ;; esac
+done
+if [ ${#METAS[@]} -gt 1 ]; then
+	for m in "${METAS[@]}"; do
+		group=()
+		for v in "${WANT[@]}"; do
+			[ "${V_META[$v]}" = "$m" ] && group+=("$v")
+		done
+		"${BASH_SOURCE[0]}" "${group[@]}" || exit 1
+	done
+	exit 0
+fi
+META=${METAS[0]}
+META_DBG=$META-dbg
+# Every kernel variants.conf names: their cache directories are kept.
+ALL_METAS=$(printf '%s\n' "${V_META[@]}" | sort -u)
+
 # ----------------------------------------------------------------- download
 # Resolve the kernel from the meta packages; an empty package list (no
 # apt-get update yet) finds nothing, so refresh once then.
@@ -143,12 +168,12 @@ resolve() { # META: the linux-image-* package META depends on
 		/^[^ ]/ { cur = $1; next }
 		cur == m && $1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }'
 }
-DEPS=$(apt-cache depends $META $META_DBG 2>/dev/null || true)
+DEPS=$(apt-cache depends $ALL_METAS $META_DBG 2>/dev/null || true)
 IMG=$(resolve $META)
 if [ -z "$IMG" ] && [ "$(id -u)" = 0 ]; then
 	log "apt-cache knows no $META; running apt-get update"
 	apt-get update -qq >/dev/null 2>&1 || true
-	DEPS=$(apt-cache depends $META $META_DBG 2>/dev/null || true)
+	DEPS=$(apt-cache depends $ALL_METAS $META_DBG 2>/dev/null || true)
 	IMG=$(resolve $META)
 fi
 [ -n "$IMG" ] || fail download "cannot resolve $META with apt-cache"
@@ -177,11 +202,20 @@ log "kernel $KVER ($PVER), cache $KDIR"
 exec 9>"$CACHE/kernel/.lock"
 flock 9 || fail setup "cannot lock $CACHE/kernel/.lock"
 
-# Another kernel version in the cache is stale: the archive moved on.
+# A kernel version in the cache that no variant's meta package resolves to
+# any more is stale: the archive moved on. (A meta package apt-cache cannot
+# resolve keeps every directory: nothing is known to be stale then.)
+KEEP=" "
+for m in $ALL_METAS; do
+	i=$(resolve "$m")
+	[ -n "$i" ] || { KEEP=; break; }
+	KEEP="$KEEP${i#linux-image-} "
+done
 for d in "$CACHE"/kernel/*/; do
-	[ -d "$d" ] || continue
+	[ -d "$d" ] && [ -n "$KEEP" ] || continue
 	[ "${d%/}" = "$KDIR" ] && continue
-	log "removing stale cache ${d%/} (archive now has $KVER)"
+	case "$KEEP" in *" $(basename "$d") "*) continue ;; esac
+	log "removing stale cache ${d%/} (the archive's kernels are now${KEEP% })"
 	rm -rf "${d%/}"
 done
 if [ -f "$KDIR/archive-id" ] && [ "$(cat "$KDIR/archive-id")" != "$ARCHIVE_ID" ]; then
