@@ -36,9 +36,9 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
 
-# --- reader: the core library and vmemtrim-inspect ----------------------------
+# --- reader: the core library (the programs are in tools/) ----------------
 
-READER_SRC := $(filter-out reader/vmemtrim-inspect.c,$(wildcard reader/*.c))
+READER_SRC := $(wildcard reader/*.c)
 READER_OBJ := $(READER_SRC:%.c=$(BUILD)/obj/%.o)
 READER_PIC_OBJ := $(READER_SRC:%.c=$(BUILD)/pic/%.o)
 READER_SAN_OBJ := $(READER_SRC:%.c=$(BUILD)/san/%.o)
@@ -47,9 +47,9 @@ LIBVMEMTRIM_PIC := $(BUILD)/libvmemtrim-pic.a
 LIBVMEMTRIM_SAN := $(BUILD)/libvmemtrim-san.a
 INSPECT := $(BUILD)/vmemtrim-inspect
 
-# --- filter: classification, vmemmap exclusion, the dump writer, vmemtrim ---
+# --- filter: classification, vmemmap exclusion, the dump writer -----------
 
-FILTER_SRC := $(filter-out filter/main.c,$(wildcard filter/*.c))
+FILTER_SRC := $(wildcard filter/*.c)
 FILTER_OBJ := $(FILTER_SRC:%.c=$(BUILD)/obj/%.o)
 FILTER_SAN_OBJ := $(FILTER_SRC:%.c=$(BUILD)/san/%.o)
 LIBFILTER := $(BUILD)/libvmemtrim-filter.a
@@ -98,7 +98,7 @@ $(LIBVMEMTRIM_SAN): $(READER_SAN_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(INSPECT): $(BUILD)/obj/reader/vmemtrim-inspect.o $(LIBVMEMTRIM)
+$(INSPECT): $(BUILD)/obj/tools/vmemtrim-inspect.o $(LIBVMEMTRIM)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(LIBFILTER): $(FILTER_OBJ)
@@ -109,21 +109,21 @@ $(LIBFILTER_SAN): $(FILTER_SAN_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(FILTER_OBJ) $(FILTER_SAN_OBJ) $(BUILD)/obj/filter/main.o: CPPFLAGS += -Ifilter -Ireader
+$(FILTER_OBJ) $(FILTER_SAN_OBJ) $(BUILD)/obj/tools/vmemtrim.o: CPPFLAGS += -Ifilter -Ireader
 
-$(VMEMTRIM): $(BUILD)/obj/filter/main.o $(LIBFILTER) $(LIBVMEMTRIM)
+$(VMEMTRIM): $(BUILD)/obj/tools/vmemtrim.o $(LIBFILTER) $(LIBVMEMTRIM)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lpthread
 
 # vmemtrim and vmemtrim-inspect with ASan+UBSan, for the sanitizer tests.
-$(BUILD)/vmemtrim-san: $(BUILD)/san/filter/main.o $(LIBFILTER_SAN) \
+$(BUILD)/vmemtrim-san: $(BUILD)/san/tools/vmemtrim.o $(LIBFILTER_SAN) \
 		$(LIBVMEMTRIM_SAN)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lpthread
 
-$(BUILD)/vmemtrim-inspect-san: $(BUILD)/san/reader/vmemtrim-inspect.o \
+$(BUILD)/vmemtrim-inspect-san: $(BUILD)/san/tools/vmemtrim-inspect.o \
 		$(LIBVMEMTRIM_SAN)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/san/filter/main.o: CPPFLAGS += -Ifilter -Ireader
+$(BUILD)/san/tools/vmemtrim.o: CPPFLAGS += -Ifilter -Ireader
 
 # --- make static: vmemtrim for a kdump capture initramfs ----------------------
 #
@@ -133,7 +133,7 @@ $(BUILD)/san/filter/main.o: CPPFLAGS += -Ifilter -Ireader
 
 VMEMTRIM_STATIC := $(BUILD)/vmemtrim-static
 
-$(VMEMTRIM_STATIC): $(BUILD)/obj/filter/main.o $(LIBFILTER) $(LIBVMEMTRIM)
+$(VMEMTRIM_STATIC): $(BUILD)/obj/tools/vmemtrim.o $(LIBFILTER) $(LIBVMEMTRIM)
 	$(CC) $(CFLAGS) -static -o $@ $^ $(LIBS) -lstdc++ -lm -lpthread
 
 static: $(VMEMTRIM_STATIC)

@@ -142,19 +142,15 @@ static void read_utsname(struct vt_dump *d)
 	if (!kp->sym_init_uts_ns.known || !kp->off_uts_namespace_name.known)
 		return;
 	err = vt_x86_64_new(d, kp, &x);
-	if (err) {
-		vt_error_free(err);
-		return;
-	}
+	if (vt_error_catch(&err, 0))
+		return; /* no page tables: the release comes from VMCOREINFO */
 	paddr = vt_x86_64_ktext_paddr(x,
 				      (uint64_t)kp->sym_init_uts_ns.value +
 					      kp->off_uts_namespace_name.value);
 	vt_x86_64_free(x);
 	err = vt_dump_read_paddr(d, paddr, uts, sizeof(uts));
-	if (err) {
-		vt_error_free(err);
+	if (vt_error_catch(&err, 0))
 		return;
-	}
 	char *fields[6] = { d->info.sysname, d->info.nodename,
 			    d->info.release, d->info.version,
 			    d->info.machine, d->info.domainname };

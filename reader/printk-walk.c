@@ -62,10 +62,9 @@ static struct vt_error *area_read(const struct vt_printk *p, uint64_t vaddr,
 			return vt_error_prefix(err, "printk buffer at 0x%llx: ",
 					       (unsigned long long)v);
 		}
-		if (err) {
+		if (vt_error_catch(&err, 0)) {
 			memset(a->buf + done, 0, n);
 			a->missing[(vaddr % KPAGE + done) / KPAGE] = 1;
-			vt_error_free(err);
 		}
 		done += n;
 	}

@@ -223,10 +223,8 @@ static uint64_t direct_map_base(struct vt_dump *dump, struct vt_x86_64 *x)
 	if (v >= VT_X86_64_START_KERNEL_MAP)
 		return 0;
 	err = vt_x86_64_vtop(x, v, &paddr, NULL);
-	if (err) {
-		vt_error_free(err);
+	if (vt_error_catch(&err, 0))
 		return 0;
-	}
 	base = v - paddr;
 	return base % PUD_SPAN ? 0 : base;
 }

@@ -168,10 +168,8 @@ static bool root_has_ram(struct vt_vmemmap *vm, uint64_t root,
 		uint64_t run_end;
 		struct vt_error *err = pfn_state(vm, pfn, &state, &run_end);
 
-		if (err) {
-			vt_error_free(err);
+		if (vt_error_catch(&err, 0))
 			return false;
-		}
 		if (state != VT_PFN_HOLE)
 			return true;
 		pfn = run_end;

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "vmemtrim/dump.h"
+#include "vmemtrim/findings.h"
 #include "vmemtrim/format.h"
 #include "vmemtrim/json.h"
 #include "vmemtrim/panic.h"
@@ -64,20 +65,9 @@ struct options {
 
 /* What inspect found, gathered before printing in either form. */
 struct findings {
-	struct vt_dump *dump;
-	const struct vt_dump_info *info;
-	const struct vt_kernel_profile *kp;
-	struct vt_dump_counts counts;
-	struct vt_x86_64 *x86;
-	struct vt_vmemmap *vm;
-	struct vt_error *vm_err; /* why struct pages are unknown */
-	struct vt_vmemmap_summary sum;
-	bool have_pfn;
+	struct vt_findings g; /* what the dump says */
+	bool have_pfn; /* a pfn was asked about: */
 	struct vt_pfn_report pfn;
-	struct vt_panic panic; /* the log's panic line and context ... */
-	struct vt_error *log_err; /* ... or why the log cannot be read */
-	struct vt_verdict verdict; /* whole or damaged ... */
-	struct vt_error *verdict_err; /* ... or why it cannot be told */
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -171,29 +161,29 @@ static int parse_options(int argc, char **argv, struct options *o)
 static struct vt_error *query_pfn(const struct options *o,
 				  const struct findings *f, uint64_t *pfn)
 {
-	const struct vt_kernel_profile *kp = f->kp;
+	const struct vt_kernel_profile *kp = f->g.kp;
 
 	switch (o->query) {
 	case Q_PADDR:
-		*pfn = o->query_value / f->info->page_size;
+		*pfn = o->query_value / f->g.info->page_size;
 		return NULL;
 	case Q_PAGE:
-		if (!f->vm)
+		if (!f->g.vm)
 			return vt_error_new(VT_ERR_INVALID,
 					    "cannot map struct page address "
 					    "0x%" PRIx64 " to a pfn: %s",
-					    o->query_value, f->vm_err->message);
-		if (o->query_value < vt_vmemmap_base(f->vm) ||
-		    (o->query_value - vt_vmemmap_base(f->vm)) %
+					    o->query_value, f->g.vm_err->message);
+		if (o->query_value < vt_vmemmap_base(f->g.vm) ||
+		    (o->query_value - vt_vmemmap_base(f->g.vm)) %
 			    kp->size_page.value)
 			return vt_error_new(
 				VT_ERR_INVALID,
 				"0x%" PRIx64 " is not a struct "
 				"page address (vmemmap base "
 				"0x%" PRIx64 ", struct page %" PRId64 " bytes)",
-				o->query_value, vt_vmemmap_base(f->vm),
+				o->query_value, vt_vmemmap_base(f->g.vm),
 				kp->size_page.value);
-		*pfn = (o->query_value - vt_vmemmap_base(f->vm)) /
+		*pfn = (o->query_value - vt_vmemmap_base(f->g.vm)) /
 		       kp->size_page.value;
 		return NULL;
 	default:
@@ -202,87 +192,36 @@ static struct vt_error *query_pfn(const struct options *o,
 	}
 }
 
-/*
- * The vmemmap map needs VMCOREINFO and page tables; a dump without them is
- * still worth describing, so failure here is kept, not fatal.
- */
-static void open_vmemmap(struct findings *f)
-{
-	f->vm_err = vt_x86_64_new(f->dump, f->kp, &f->x86);
-	if (!f->vm_err)
-		f->vm_err = vt_vmemmap_new(f->dump, f->x86, &f->vm);
-	if (!f->vm_err)
-		f->vm_err = vt_vmemmap_summarize(f->vm, &f->sum);
-	if (f->vm_err) {
-		vt_vmemmap_free(f->vm);
-		f->vm = NULL;
-	}
-}
-
-/*
- * The log's panic line and context. A dump whose log cannot be read
- * (keys or pages missing) is still described: the reason is kept.
- */
-static void find_panic(struct findings *f)
-{
-	struct vt_printk *p = NULL;
-
-	f->log_err = vt_printk_open_dump(f->dump, &p);
-	if (!f->log_err)
-		f->log_err = vt_panic_find(p, &f->panic);
-	vt_printk_free(p);
-}
-
 static struct vt_error *gather(const struct options *o, struct findings *f)
 {
 	struct vt_error *err;
 	uint64_t pfn = 0;
 
-	err = vt_dump_open(o->paths, o->npaths, &f->dump);
+	err = vt_findings_gather(o->paths, o->npaths, true, &f->g);
 	if (err)
 		return err;
-	f->info = vt_dump_info(f->dump);
-	f->kp = vt_dump_profile(f->dump);
-	err = vt_dump_count(f->dump, &f->counts);
-	if (err)
-		return err;
-	open_vmemmap(f);
-	find_panic(f);
-	if (f->x86)
-		f->verdict_err = vt_verdict_check(
-			f->dump, f->x86, f->vm, &f->sum,
-			f->vm_err ? f->vm_err->code : 0, &f->verdict);
-	else
-		f->verdict_err =
-			vt_error_new(f->vm_err->code, "%s", f->vm_err->message);
-	if (o->ranges && f->vm_err)
-		return vt_error_new(f->vm_err->code,
+	if (o->ranges && f->g.vm_err)
+		return vt_error_new(f->g.vm_err->code,
 				    "%s: cannot tell which struct pages are "
 				    "missing: %s",
-				    o->paths[0], f->vm_err->message);
+				    o->paths[0], f->g.vm_err->message);
 	if (o->query == Q_NONE)
 		return NULL;
 	err = query_pfn(o, f, &pfn);
 	if (err)
 		return vt_error_prefix(err, "%s: ", o->paths[0]);
-	if (!f->vm)
-		return vt_error_new(f->vm_err->code,
+	if (!f->g.vm)
+		return vt_error_new(f->g.vm_err->code,
 				    "%s: pfn 0x%" PRIx64 ": %s", o->paths[0],
-				    pfn, f->vm_err->message);
-	err = vt_vmemmap_pfn(f->vm, pfn, &f->pfn);
+				    pfn, f->g.vm_err->message);
+	err = vt_vmemmap_pfn(f->g.vm, pfn, &f->pfn);
 	f->have_pfn = !err;
 	return err;
 }
 
 static void release(struct findings *f)
 {
-	vt_vmemmap_free(f->vm);
-	vt_x86_64_free(f->x86);
-	vt_error_free(f->vm_err);
-	vt_panic_release(&f->panic);
-	vt_error_free(f->log_err);
-	vt_error_free(f->verdict_err);
-	vt_dump_close(f->dump);
+	vt_findings_release(&f->g);
 }
 
 /* --- text ------------------------------------------------------------------ */
@@ -303,7 +242,7 @@ static void text_status(uint32_t status)
 
 static void text_header(const struct findings *f)
 {
-	const struct vt_dump_info *in = f->info;
+	const struct vt_dump_info *in = f->g.info;
 
 	for (unsigned int i = 0; i < in->nr_parts; i++)
 		printf("%-16s%s (%s, pfns 0x%" PRIx64 "-0x%" PRIx64 ")\n",
@@ -344,13 +283,13 @@ static void text_header(const struct findings *f)
 
 static void text_pages(const struct findings *f)
 {
-	const struct vt_dump_counts *c = &f->counts;
+	const struct vt_dump_counts *c = &f->g.counts;
 	uint64_t remaining = c->dumped - c->zero;
 
 	printf("pages:\n");
-	printf("  %-24s%" PRIu64 "\n", "total (max pfn):", f->info->max_pfn);
+	printf("  %-24s%" PRIu64 "\n", "total (max pfn):", f->g.info->max_pfn);
 	printf("  %-24s%" PRIu64 "\n",
-	       "memory holes:", f->info->max_pfn - c->ram);
+	       "memory holes:", f->g.info->max_pfn - c->ram);
 	printf("  %-24s%" PRIu64 "\n", "in RAM:", c->ram);
 	printf("  %-24s%" PRIu64 " (%.1f%% of RAM)\n", "dumped:", remaining,
 	       c->ram ? 100.0 * remaining / c->ram : 0.0);
@@ -363,19 +302,19 @@ static void text_pages(const struct findings *f)
 
 static void text_vmcoreinfo(const struct findings *f)
 {
-	const struct vt_kernel_profile *kp = f->kp;
+	const struct vt_kernel_profile *kp = f->g.kp;
 
 	printf("vmcoreinfo:\n");
 	printf("  %-24s%s\n", "release:", kp->release[0] ? kp->release : "-");
 	if (kp->size_page.known)
 		printf("  %-24s%" PRId64 " bytes\n",
 		       "struct page:", kp->size_page.value);
-	if (f->x86)
+	if (f->g.x86)
 		printf("  %-24s%d\n",
-		       "paging levels:", vt_x86_64_levels(f->x86));
-	if (f->vm)
+		       "paging levels:", vt_x86_64_levels(f->g.x86));
+	if (f->g.vm)
 		printf("  %-24s0x%" PRIx64 "\n",
-		       "vmemmap base:", vt_vmemmap_base(f->vm));
+		       "vmemmap base:", vt_vmemmap_base(f->g.vm));
 	if (kp->kernel_offset.known)
 		printf("  %-24s0x%" PRIx64 "\n",
 		       "KASLR offset:", (uint64_t)kp->kernel_offset.value);
@@ -383,10 +322,10 @@ static void text_vmcoreinfo(const struct findings *f)
 
 static void text_struct_pages(const struct findings *f)
 {
-	const struct vt_vmemmap_summary *s = &f->sum;
+	const struct vt_vmemmap_summary *s = &f->g.sum;
 
-	if (!f->vm) {
-		printf("struct pages:   unknown: %s\n", f->vm_err->message);
+	if (!f->g.vm) {
+		printf("struct pages:   unknown: %s\n", f->g.vm_err->message);
 		return;
 	}
 	if (!s->missing_pfns) {
@@ -425,10 +364,10 @@ static struct vt_error *text_ranges(const struct findings *f)
 	printf("pfn ranges lacking struct page data:\n");
 	printf("  %-12s  %-12s  %12s  %s\n", "start pfn", "end pfn", "count",
 	       "why");
-	err = vt_vmemmap_ranges(f->vm, 0, f->info->max_pfn, text_range, &total);
+	err = vt_vmemmap_ranges(f->g.vm, 0, f->g.info->max_pfn, text_range, &total);
 	if (!err)
 		printf("  total: %" PRIu64 " pfns in %" PRIu64 " ranges\n",
-		       total, f->sum.missing_ranges);
+		       total, f->g.sum.missing_ranges);
 	return err;
 }
 
@@ -452,15 +391,15 @@ static void text_pfn(const struct findings *f)
 		       "left out of the dump,\n"
 		       "       as no pfn it describes is dumped (holes, or "
 		       "excluded at dump level %d)\n",
-		       f->info->dump_level);
+		       f->g.info->dump_level);
 }
 
 static void text_log(const struct findings *f)
 {
-	const struct vt_panic *p = &f->panic;
+	const struct vt_panic *p = &f->g.panic;
 
-	if (f->log_err) {
-		printf("%-16sunreadable: %s\n", "log:", f->log_err->message);
+	if (f->g.log_err) {
+		printf("%-16sunreadable: %s\n", "log:", f->g.log_err->message);
 		return;
 	}
 	printf("%-16s%" PRIu64 " records\n", "log:", p->log.records);
@@ -482,11 +421,11 @@ static void text_log(const struct findings *f)
 /* The verdict: one line, the counts by kind, a few examples. */
 static void text_verdict(const struct findings *f)
 {
-	const struct vt_verdict *v = &f->verdict;
+	const struct vt_verdict *v = &f->g.verdict;
 
-	if (f->verdict_err) {
+	if (f->g.verdict_err) {
 		printf("dump:           unknown: %s\n",
-		       f->verdict_err->message);
+		       f->g.verdict_err->message);
 		return;
 	}
 	if (!v->findings) {
@@ -529,7 +468,7 @@ static struct vt_error *print_text(const struct options *o,
 	text_struct_pages(f);
 	text_log(f);
 	text_verdict(f);
-	if (o->ranges && f->sum.missing_pfns) {
+	if (o->ranges && f->g.sum.missing_pfns) {
 		struct vt_error *err = text_ranges(f);
 
 		if (err)
@@ -545,20 +484,8 @@ static struct vt_error *print_text(const struct options *o,
 static struct vt_error *print_json(const struct options *o,
 				   const struct findings *f)
 {
-	struct vt_report r = {
-		.info = f->info,
-		.kp = f->kp,
-		.counts = &f->counts,
-		.x86 = f->x86,
-		.vm = f->vm,
-		.vm_err = f->vm_err,
-		.sum = &f->sum,
-		.pfn = f->have_pfn ? &f->pfn : NULL,
-		.panic = &f->panic,
-		.log_err = f->log_err,
-		.verdict = f->verdict_err ? NULL : &f->verdict,
-		.verdict_err = f->verdict_err,
-	};
+	struct vt_report r =
+		vt_findings_report(&f->g, f->have_pfn ? &f->pfn : NULL);
 
 	return vt_json_print(stdout, &r, o->ranges,
 			     "vmemtrim-inspect " VMEMTRIM_VERSION);
@@ -636,10 +563,10 @@ int main(int argc, char **argv)
 		err = o.json ? print_json(&o, &f) : print_text(&o, &f);
 	if (!err && (fflush(stdout) || ferror(stdout)))
 		err = vt_error_errno(errno, "writing to standard output");
-	if (!err && o.check && f.verdict_err)
-		err = vt_error_new(f.verdict_err->code, "--check: %s",
-				   f.verdict_err->message);
-	rc = !err && o.check && f.verdict.findings ? EXIT_DAMAGED : 0;
+	if (!err && o.check && f.g.verdict_err)
+		err = vt_error_new(f.g.verdict_err->code, "--check: %s",
+				   f.g.verdict_err->message);
+	rc = !err && o.check && f.g.verdict.findings ? EXIT_DAMAGED : 0;
 	release(&f);
 	if (err) {
 		fprintf(stderr, "vmemtrim-inspect: %s\n", err->message);
