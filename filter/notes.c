@@ -77,7 +77,8 @@ struct vt_error *vt_notes_add_vmcoreinfo(const void *notes, size_t size,
 {
 	size_t namesz = sizeof(VT_NOTE_NAME_VMCOREINFO);
 	size_t at = VT_NOTE_PAD(size);
-	size_t total = at + VT_NOTE_HDR + VT_NOTE_PAD(namesz) + VT_NOTE_PAD(len);
+	size_t total =
+		at + VT_NOTE_HDR + VT_NOTE_PAD(namesz) + VT_NOTE_PAD(len);
 	uint8_t *n = calloc(1, total);
 
 	if (!n)

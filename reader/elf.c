@@ -222,8 +222,7 @@ static struct vt_error *scan_notes(struct elf_file *e)
 				    "%s: note at notes offset %zu "
 				    "(name %u bytes, data %u bytes) "
 				    "runs past the end of PT_NOTE",
-				    e->file.path, nh.off, nh.namesz,
-				    nh.descsz);
+				    e->file.path, nh.off, nh.namesz, nh.descsz);
 	return NULL;
 }
 
