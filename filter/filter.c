@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "classify.h"
+#include "pcp.h"
 #include "exclude.h"
 #include "filter.h"
 #include "notes.h"
@@ -513,6 +514,13 @@ static struct vt_error *compute_block(struct ctx *c, struct blk *b, uint64_t a,
 		if (err)
 			return err;
 	}
+	/* per-CPU free pages: candidates become free or kept (filter/pcp.h) */
+	err = b->blind ? NULL :
+			 vt_pcp_resolve_dump(vt_classifier_pcp(c->cls), c->dump,
+					     b->x, c->excluded[VT_CLASS_PCP_FREE],
+					     a, n, b->classes);
+	if (err)
+		return err;
 	for (uint64_t i = 0; i < n; i += 8)
 		decide_byte(c, b, i, n - i < 8 ? n - i : 8, count);
 	return NULL;

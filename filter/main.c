@@ -390,7 +390,8 @@ static void print_report(const struct cli *c, const struct vt_filter_report *r)
 	const uint64_t *x = r->excluded;
 	uint64_t cache = x[VT_CLASS_CACHE], priv = x[VT_CLASS_CACHE_PRIVATE];
 	uint64_t user = x[VT_CLASS_USER];
-	uint64_t free_ = x[VT_CLASS_FREE] + x[VT_CLASS_UNACCEPTED];
+	uint64_t pcp = x[VT_CLASS_PCP_FREE];
+	uint64_t free_ = x[VT_CLASS_FREE] + x[VT_CLASS_UNACCEPTED] + pcp;
 	uint64_t poison = x[VT_CLASS_HWPOISON], off = x[VT_CLASS_OFFLINE];
 	uint64_t excl = r->zero + cache + priv + user + free_ + poison + off +
 			r->vmemmap_excluded + r->absent;
@@ -408,6 +409,8 @@ static void print_report(const struct cli *c, const struct vt_filter_report *r)
 	       (unsigned long long)user);
 	printf("    Free pages              : 0x%016llx\n",
 	       (unsigned long long)free_);
+	printf("      on per-CPU lists      : 0x%016llx\n",
+	       (unsigned long long)pcp);
 	printf("    Hwpoison pages          : 0x%016llx\n",
 	       (unsigned long long)poison);
 	printf("    Offline pages           : 0x%016llx\n",
