@@ -56,8 +56,11 @@ struct vt_pcp_reader {
 /*
  * Resolve the candidates among @cls (one class per pfn of [@pfn, @pfn +
  * @n)): with @walk, each becomes VT_CLASS_PCP_FREE when its list is proven,
- * else VT_CLASS_KEEP; without @walk all become VT_CLASS_KEEP. The result of
- * a pfn depends only on the dump, not on @pfn or @n. NULL @p: all KEEP.
+ * else VT_CLASS_KEEP; without @walk all become VT_CLASS_KEEP. The rest of
+ * a free high-order block after its entry becomes VT_CLASS_PCP_FREE too.
+ * @pfn must be a multiple of 512 (the largest per-CPU block) and @n too,
+ * unless the span ends the machine: then the result of a pfn depends only
+ * on the dump, not on how the pfns are split. NULL @p: all KEEP.
  */
 struct vt_error *vt_pcp_resolve(const struct vt_pcp *p,
 				const struct vt_pcp_reader *rd, bool walk,
