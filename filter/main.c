@@ -52,6 +52,8 @@ static const char usage_text[] =
 	"  -d DL             dump level 0-31, the sum of: 1 zero pages,\n"
 	"                    2 cache pages without private data, 4 all cache\n"
 	"                    pages, 8 user process pages, 16 free pages\n"
+	"                    (buddy, unaccepted, and on the per-CPU lists\n"
+	"                    when their list links prove it)\n"
 	"  -e                also leave out the vmemmap pages whose struct\n"
 	"                    pages all describe excluded pages; sets\n"
 	"                    DUMP_DH_EXCLUDED_VMEMMAP (needs no --work-dir)\n"
