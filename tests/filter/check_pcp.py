@@ -7,13 +7,24 @@ the vmcore with the vmlinux's DWARF; the dumps' bitmaps are parsed by
 tests/reader/check_inspect.py.
 
   check_pcp.py lists VMCORE VMLINUX
-      print the lists: one line "pfn order" per entry
+      print the lists: one line "pfn order list" per entry (list: a
+      number per list head)
   check_pcp.py check --name N [--min F] LISTS VM MDF
       LISTS from "lists"; VM, MDF: vmemtrim's and makedumpfile's dumps at
       one dump level with the free pages bit (16). Asserts: every list
       entry is left out of VM; at least F (default 0.9) of all the pages
       on the lists (entries and the rest of their high-order blocks) are;
       every pfn that VM leaves out and MDF keeps is a page on the lists.
+  check_pcp.py corrupt --seed S LISTS VMCORE VICTIMS
+      patch VMCORE in place (give it a copy): in each of six lists of at
+      least three order-0 entries, one entry's struct page gets one field
+      off (a reference, PG_reserved, a mapping, _mapcount 0, its next link
+      8 bytes off, its prev link at another page); VICTIMS gets one line
+      "FIELD PFN LIST" per patched page.
+  check_pcp.py kept LISTS VICTIMS DUMP
+      DUMP (vmemtrim -d 31 of the patched vmcore) keeps every page of
+      every list a victim is on, and still leaves out every page of the
+      other lists.
 Run with /usr/bin/python3 (Debian's drgn and kdumpfile). TAP lines; exit
 status 1 when a line failed, 2 on usage errors.
 """
@@ -55,6 +66,7 @@ def cmd_lists(argv):
     prog.load_debug_info([argv[1]])
     pcptypes = prog.constant("MIGRATE_PCPTYPES").value_()
     cpus = list(for_each_possible_cpu(prog))
+    lid = 0
     pgdats = [prog["node_data"][nid]
               for nid in range(prog["nr_node_ids"].value_())]
     for pgdat in pgdats:
@@ -71,8 +83,121 @@ def cmd_lists(argv):
                     for page in list_for_each_entry(
                             "struct page", pcp.lists[i].address_of_(),
                             "pcp_list"):
-                        print(page_to_pfn(page).value_(), order)
+                        print(page_to_pfn(page).value_(), order, lid)
+                    lid += 1
     return 0
+
+
+def read_lists(path):
+    with open(path) as f:
+        return [tuple(int(x) for x in line.split()) for line in f]
+
+
+SP = 64
+OFF_FLAGS, OFF_LRU, OFF_MAPPING, OFF_MAPCOUNT, OFF_REF = 0, 8, 24, 48, 52
+PG_RESERVED = 12  # enum pageflags of 6.1
+FIELDS = ("refcount", "reserved", "mapping", "mapcount", "next", "prev")
+
+
+def cmd_corrupt(argv):
+    import random
+    import struct
+    o, args = ci.opts(argv, ["--seed"])
+    if len(args) != 3:
+        return 2
+    rng = random.Random(int(o.get("--seed", "1")))
+    lists = {}
+    for pfn, order, lid in read_lists(args[0]):
+        lists.setdefault(lid, []).append((pfn, order))
+    ok_lists = sorted(lid for lid, es in lists.items()
+                      if len(es) >= 3 and all(not o for _, o in es))
+    if len(ok_lists) < len(FIELDS):
+        print("# only %d lists of 3 order-0 entries" % len(ok_lists))
+        return 1
+    rng.shuffle(ok_lists)
+    kd = ci.Kdumpfile(args[1])
+    mapnr = max(p for es in lists.values() for p, _ in es) + 1
+    _, _, bases = kd.sections(mapnr)
+    vbase = min(bases)
+    pl = [(p, fs, off) for p, fs, _, off in ci.elf_pt_loads(args[1])]
+
+    def pa_of(pfn):
+        st, pa = kd.walk(vbase + pfn * SP, 1 << 36)
+        if st != "mapped":
+            raise RuntimeError("struct page of %#x: %s" % (pfn, st))
+        return pa
+
+    patches, victims = [], []
+    for field, lid in zip(FIELDS, ok_lists):
+        es = lists[lid]
+        k = 1 + rng.randrange(len(es) - 2)  # not an end
+        pfn = es[k][0]
+        pa = pa_of(pfn)
+        b = bytearray(kd.read(kd.kd.KDUMP_KPHYSADDR, pa, SP))
+        if field == "refcount":
+            struct.pack_into("<I", b, OFF_REF, 1)
+        elif field == "reserved":
+            flags, = struct.unpack_from("<Q", b, OFF_FLAGS)
+            struct.pack_into("<Q", b, OFF_FLAGS, flags | 1 << PG_RESERVED)
+        elif field == "mapping":
+            struct.pack_into("<Q", b, OFF_MAPPING, 0xffff888100200000)
+        elif field == "mapcount":
+            struct.pack_into("<I", b, OFF_MAPCOUNT, 0)
+        elif field == "next":
+            nxt, = struct.unpack_from("<Q", b, OFF_LRU)
+            struct.pack_into("<Q", b, OFF_LRU, nxt + 8)
+        else:
+            other = es[0][0] + 1 if es[0][0] + 1 != pfn else es[0][0] + 2
+            struct.pack_into("<Q", b, OFF_LRU + 8,
+                             vbase + other * SP + OFF_LRU)
+        patches.append((pa, bytes(b)))
+        victims.append((field, pfn, lid))
+    with open(args[1], "r+b") as f:
+        for pa, b in patches:
+            hits = 0
+            for paddr, filesz, off in pl:
+                if paddr <= pa and pa + len(b) <= paddr + filesz:
+                    f.seek(off + pa - paddr)
+                    f.write(b)
+                    hits += 1
+            if not hits:
+                print("# paddr %#x is in no PT_LOAD" % pa)
+                return 1
+    with open(args[2], "w") as f:
+        for field, pfn, lid in victims:
+            f.write("%s %d %d\n" % (field, pfn, lid))
+    print("# patched %d struct pages: %s" % (len(victims), ", ".join(
+        "%s %#x" % (v[0], v[1]) for v in victims)))
+    return 0
+
+
+def cmd_kept(argv):
+    if len(argv) != 3:
+        return 2
+    lists = {}
+    for pfn, order, lid in read_lists(argv[0]):
+        lists.setdefault(lid, []).append((pfn, order))
+    bad = {}
+    with open(argv[1]) as f:
+        for line in f:
+            field, pfn, lid = line.split()
+            bad[int(lid)] = field
+    tmp = os.path.dirname(os.path.abspath(argv[2]))
+    d = ci.KdumpFile(argv[2], tmp)
+    for lid in sorted(bad):
+        pages = [p + i for p, o in lists[lid] for i in range(1 << o)]
+        out = [p for p in pages if not ci.bit(d.b2, p)]
+        ci.check("corrupt " + bad[lid],
+                 "every page (%d) of the list with one field off is kept" %
+                 len(pages), not out,
+                 "left out: " + ", ".join("%#x" % p for p in out[:10]))
+    others = [p + i for lid, es in lists.items() if lid not in bad
+              for p, o in es for i in range(1 << o)]
+    kept = [p for p in others if ci.bit(d.b2, p)]
+    ci.check("corrupt", "the %d pages of the other lists are left out" %
+             len(others), not kept,
+             "kept: " + ", ".join("%#x" % p for p in kept[:10]))
+    return 1 if ci.FAILED else 0
 
 
 def cmd_check(argv):
@@ -82,10 +207,8 @@ def cmd_check(argv):
     name = o.get("--name", "pcp")
     least = float(o.get("--min", "0.9"))
     entries = {}
-    with open(args[0]) as f:
-        for line in f:
-            pfn, order = line.split()
-            entries[int(pfn)] = int(order)
+    for pfn, order, _ in read_lists(args[0]):
+        entries[pfn] = order
     pages = set()
     for pfn, order in entries.items():
         pages.update(range(pfn, pfn + (1 << order)))
@@ -133,10 +256,12 @@ def cmd_check(argv):
 
 
 def main(argv):
-    if len(argv) < 2 or argv[1] not in ("lists", "check"):
+    cmds = {"lists": cmd_lists, "check": cmd_check, "corrupt": cmd_corrupt,
+            "kept": cmd_kept}
+    if len(argv) < 2 or argv[1] not in cmds:
         print(__doc__, file=sys.stderr)
         return 2
-    rc = (cmd_lists if argv[1] == "lists" else cmd_check)(argv[2:])
+    rc = cmds[argv[1]](argv[2:])
     if rc == 2:
         print(__doc__, file=sys.stderr)
     return rc
