@@ -3,7 +3,7 @@
 # the free pages on the per-CPU lists (issue 25), beside makedumpfile, on
 # the real-kernel fixture's vmcores and on mkvmcore's synthetic ones.
 # Prints one markdown table row per input and tool: median wall seconds of
-# RUNS runs (after one warm-up), dump bytes, and the "on per-CPU lists"
+# RUNS runs (after one warm-up), median CPU seconds, dump bytes, and the "on per-CPU lists"
 # count of the report.
 #
 # Usage: bench/pcp.sh BEFORE AFTER [INPUT...]
@@ -39,23 +39,26 @@ if [ ${#inputs[@]} -eq 0 ]; then
 	done
 fi
 
-# median of the numbers on stdin
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+# median of column $1 of stdin
+median() { awk -v c="$1" '{ print $c }' | sort -n |
+	awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-run() { # TOOL INPUT OUT: prints wall seconds
-	local t0 t1
+run() { # TOOL INPUT OUT: prints "wall_s cpu_s" (cpu: user + system)
 	rm -f "$3" "$3.rep"
-	t0=$(date +%s.%N)
 	case $1 in
-	makedumpfile) makedumpfile -l -d "$LEVEL" "$2" "$3" >/dev/null 2>&1 ;;
-	*) "$1" -l -d "$LEVEL" --message-level 31 "$2" "$3" >"$3.rep" 2>&1 ;;
+	makedumpfile)
+		/usr/bin/time -f "%e %U %S" -o "$3.time" \
+			makedumpfile -l -d "$LEVEL" "$2" "$3" >/dev/null 2>&1 ;;
+	*)
+		/usr/bin/time -f "%e %U %S" -o "$3.time" \
+			"$1" -l -d "$LEVEL" --message-level 31 "$2" "$3" \
+			>"$3.rep" 2>&1 ;;
 	esac
-	t1=$(date +%s.%N)
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+	awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }' "$3.time"
 }
 
-echo "| input | tool | wall s | bytes | per-CPU free pages left out |"
-echo "|---|---|---|---|---|"
+echo "| input | tool | wall s | CPU s | bytes | per-CPU free pages left out |"
+echo "|---|---|---|---|---|---|"
 for in in "${inputs[@]}"; do
 	name=${in%%=*} file=${in#*=}
 	for tool in before after makedumpfile; do
@@ -66,8 +69,9 @@ for in in "${inputs[@]}"; do
 		esac
 		out=$WORK/out
 		run "$bin" "$file" "$out" >/dev/null # warm-up
-		t=$(for _ in $(seq "$RUNS"); do run "$bin" "$file" "$out"; done |
-			median)
+		for _ in $(seq "$RUNS"); do run "$bin" "$file" "$out"; done \
+			>"$WORK/times"
+		t="$(median 1 <"$WORK/times") | $(median 2 <"$WORK/times")"
 		pcp=$(sed -n 's/^ *on per-CPU lists *: *\(0x[0-9a-f]*\).*/\1/p' \
 			"$out.rep" 2>/dev/null)
 		printf '| %s | %s | %s | %s | %s |\n' "$name" \
