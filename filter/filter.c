@@ -515,10 +515,11 @@ static struct vt_error *compute_block(struct ctx *c, struct blk *b, uint64_t a,
 			return err;
 	}
 	/* per-CPU free pages: candidates become free or kept (filter/pcp.h) */
-	err = b->blind ? NULL :
-			 vt_pcp_resolve_dump(vt_classifier_pcp(c->cls), c->dump,
-					     b->x, c->excluded[VT_CLASS_PCP_FREE],
-					     a, n, b->classes);
+	err = b->blind ?
+		      NULL :
+		      vt_pcp_resolve_dump(vt_classifier_pcp(c->cls), c->dump,
+					  b->x, c->excluded[VT_CLASS_PCP_FREE],
+					  a, n, b->classes);
 	if (err)
 		return err;
 	for (uint64_t i = 0; i < n; i += 8)

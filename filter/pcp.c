@@ -205,7 +205,8 @@ struct span {
 static void mark(const struct span *s, uint64_t pfn)
 {
 	if (s->bits && pfn >= s->a && pfn - s->a < s->n)
-		s->bits[(pfn - s->a) >> 3] |= (uint8_t)(1u << ((pfn - s->a) & 7));
+		s->bits[(pfn - s->a) >> 3] |=
+			(uint8_t)(1u << ((pfn - s->a) & 7));
 }
 
 static bool marked(const uint8_t *bits, uint64_t i)
@@ -226,7 +227,8 @@ static bool follow(const struct vt_pcp *p, const struct vt_pcp_reader *rd,
 		   uint64_t pfn, const uint8_t *pg, bool fwd,
 		   const struct span *s, struct end *e)
 {
-	size_t to = p->off_lru + (fwd ? 0 : 8), back = p->off_lru + (fwd ? 8 : 0);
+	size_t to = p->off_lru + (fwd ? 0 : 8),
+	       back = p->off_lru + (fwd ? 8 : 0);
 	uint8_t buf[2][MAX_SIZE_PAGE];
 	const uint8_t *cur = pg;
 	uint64_t cur_addr = lru_addr(p, pfn);
@@ -313,8 +315,8 @@ static uint64_t block_tail(const struct vt_pcp *p,
 	uint64_t at = pfn + i, end = at + 1;
 	uint8_t pg[MAX_SIZE_PAGE];
 
-	for (unsigned int o = 1; o <= PCP_MAX_ORDER && !(at & ((1ULL << o) - 1));
-	     o++)
+	for (unsigned int o = 1;
+	     o <= PCP_MAX_ORDER && !(at & ((1ULL << o) - 1)); o++)
 		end = at + (1ULL << o);
 	for (i++; pfn + i < end && i < n; i++) {
 		if ((cls[i] != VT_CLASS_KEEP && cls[i] != VT_CLASS_PCP_MAYBE) ||
@@ -357,7 +359,8 @@ struct vt_error *vt_pcp_resolve(const struct vt_pcp *p,
 		if (cls[i] != VT_CLASS_PCP_MAYBE || marked(tried, i))
 			continue;
 		mark(&st, pfn + i);
-		if (!read_page(p, rd, pfn + i, pg) || !vt_pcp_candidate(p, pg) ||
+		if (!read_page(p, rd, pfn + i, pg) ||
+		    !vt_pcp_candidate(p, pg) ||
 		    !list_proven(p, rd, pfn + i, pg, &st))
 			continue;
 		/* proven: every member of this list in the span is free */
@@ -415,9 +418,9 @@ static bool dump_read(void *arg, uint64_t vaddr, void *buf, size_t len)
 }
 
 struct vt_error *vt_pcp_resolve_dump(const struct vt_pcp *p,
-				     struct vt_dump *dump,
-				     struct vt_x86_64 *x, bool walk,
-				     uint64_t pfn, uint64_t n, uint8_t *cls)
+				     struct vt_dump *dump, struct vt_x86_64 *x,
+				     bool walk, uint64_t pfn, uint64_t n,
+				     uint8_t *cls)
 {
 	struct dump_reader d = { dump, x };
 	struct vt_pcp_reader rd = { dump_read, &d };

@@ -68,8 +68,8 @@ struct vt_error *vt_pcp_resolve(const struct vt_pcp *p,
 
 /* vt_pcp_resolve() reading the kernel's memory in @dump through @x. */
 struct vt_error *vt_pcp_resolve_dump(const struct vt_pcp *p,
-				     struct vt_dump *dump,
-				     struct vt_x86_64 *x, bool walk,
-				     uint64_t pfn, uint64_t n, uint8_t *cls);
+				     struct vt_dump *dump, struct vt_x86_64 *x,
+				     bool walk, uint64_t pfn, uint64_t n,
+				     uint8_t *cls);
 
 #endif

@@ -38,11 +38,11 @@
 /* zone, node and last_cpupid bits as a freed 6.1 page has them */
 #define UPPER 0x000fffffc0000000ULL
 
-#define LAYOUT                                                              \
-	"PAGESIZE=4096\nSIZE(page)=64\nOFFSET(page.flags)=0\n"              \
-	"OFFSET(page._refcount)=52\nOFFSET(page.mapping)=24\n"              \
-	"OFFSET(page.lru)=8\nOFFSET(page._mapcount)=48\n"                   \
-	"OFFSET(page.private)=40\nOFFSET(page.compound_head)=8\n"           \
+#define LAYOUT                                                    \
+	"PAGESIZE=4096\nSIZE(page)=64\nOFFSET(page.flags)=0\n"    \
+	"OFFSET(page._refcount)=52\nOFFSET(page.mapping)=24\n"    \
+	"OFFSET(page.lru)=8\nOFFSET(page._mapcount)=48\n"         \
+	"OFFSET(page.private)=40\nOFFSET(page.compound_head)=8\n" \
 	"LENGTH(zone.free_area)=11\n"
 
 static const char *const texts[] = {
@@ -124,8 +124,7 @@ static void in_use(struct machine *m, uint64_t pfn)
 }
 
 /* A free page's struct page (links set by the caller). */
-static void blank(struct machine *m, uint64_t pfn, uint64_t next,
-		  uint64_t prev)
+static void blank(struct machine *m, uint64_t pfn, uint64_t next, uint64_t prev)
 {
 	uint8_t *p = pg(m, pfn);
 
@@ -304,11 +303,12 @@ static void lists_proven_lookalikes_kept(void **state)
 			run(c, m, true, step, got);
 			for (uint64_t p = 0; p < NPFN; p++)
 				if (got[p] != m->want[p] && bad++ < 10)
-					print_error("text %zu step %#llx pfn %#llx: %s, want %s\n",
-						    t, (unsigned long long)step,
-						    (unsigned long long)p,
-						    vt_page_class_name(got[p]),
-						    vt_page_class_name(m->want[p]));
+					print_error(
+						"text %zu step %#llx pfn %#llx: %s, want %s\n",
+						t, (unsigned long long)step,
+						(unsigned long long)p,
+						vt_page_class_name(got[p]),
+						vt_page_class_name(m->want[p]));
 		}
 		/* without the walk (dump level without 16): all kept */
 		run(c, m, false, NPFN, got);
@@ -328,8 +328,8 @@ static void lists_proven_lookalikes_kept(void **state)
 static void one_field_off_kept(void **state)
 {
 	static const char *const names[OFF_NR] = {
-		"none",	     "refcount",  "flag",	  "mapping",
-		"page type", "prev link", "head prev", "misaligned link",
+		"none",	     "refcount",   "flag",	"mapping",
+		"page type", "prev link",  "head prev", "misaligned link",
 		"two heads", "unreadable",
 	};
 	struct vt_classifier *c = classifier_of(texts[0]);
@@ -348,7 +348,8 @@ static void one_field_off_kept(void **state)
 			if (got[base + 0x10 * (uint64_t)i] != want)
 				fail_msg("%s: pfn %#llx is %s", names[o],
 					 (unsigned long long)(base + 0x10 * i),
-					 vt_page_class_name(got[base + 0x10 * i]));
+					 vt_page_class_name(
+						 got[base + 0x10 * i]));
 		}
 	}
 	free(m);
