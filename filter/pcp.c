@@ -298,9 +298,23 @@ static bool blank(const struct vt_pcp *p, const uint8_t *page)
 }
 
 /*
+ * Links that say "on some list": a candidate's, unless they point at the
+ * page itself (as the kernel initialises them). A page on a list that was
+ * not proven is kept, even right after a free entry.
+ */
+static bool on_a_list(const struct vt_pcp *p, uint64_t pfn, const uint8_t *pg)
+{
+	uint64_t self = lru_addr(p, pfn);
+
+	return vt_pcp_candidate(p, pg) && !(get64(pg, p->off_lru) == self &&
+					    get64(pg, p->off_lru + 8) == self);
+}
+
+/*
  * The rest of the free block whose entry, proven on a list, is at @i of
  * the span: the blank pages right after it, up to the end of its natural
- * alignment (at most PCP_MAX_ORDER). None of them can belong to an
+ * alignment (at most PCP_MAX_ORDER), and up to a page whose links say it
+ * is on a list (one that was not proven, or it would be an entry). None of them can belong to an
  * allocation in use: its first page would be at or before the free entry
  * (so it would hold the entry), or after it, and then not blank (an
  * allocation in use has a reference on its first page). The block's own
@@ -321,7 +335,7 @@ static uint64_t block_tail(const struct vt_pcp *p,
 	for (i++; pfn + i < end && i < n; i++) {
 		if ((cls[i] != VT_CLASS_KEEP && cls[i] != VT_CLASS_PCP_MAYBE) ||
 		    marked(freed, i) || !read_page(p, rd, pfn + i, pg) ||
-		    !blank(p, pg))
+		    !blank(p, pg) || on_a_list(p, pfn + i, pg))
 			break;
 		cls[i] = VT_CLASS_PCP_FREE;
 	}

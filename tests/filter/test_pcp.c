@@ -249,6 +249,13 @@ static struct machine *build(void)
 		blank(m, p, 0, 0);
 		m->want[p] = VT_CLASS_PCP_FREE;
 	}
+	/*
+	 * a page on a broken list (its links lead to pages in use) among
+	 * them is kept, and so is what follows it
+	 */
+	blank(m, 0x104, lru(0x263), lru(0x273));
+	for (uint64_t p = 0x104; p < 0x108; p++)
+		m->want[p] = VT_CLASS_KEEP;
 	for (int o = 0; o < OFF_NR; o++)
 		odd_list(m, 4 + o, 0xc00 + (uint64_t)o * 0x40, o);
 	return m;
