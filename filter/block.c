@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pass.h"
+#include "pcp.h"
 #include "vmemtrim/x86_64.h"
 
 /* Set bits [a, b) of @bm: whole bytes at once. */
@@ -145,6 +146,14 @@ struct vt_error *fl_compute_block(const struct fl_decide *d, struct blk *b,
 		if (err)
 			return err;
 	}
+	/* per-CPU free pages: candidates become free or kept (filter/pcp.h) */
+	err = b->blind ? NULL :
+			 vt_pcp_resolve_dump(vt_classifier_pcp(d->g.cls),
+					     d->g.dump, b->x,
+					     d->excluded[VT_CLASS_PCP_FREE], a, n,
+					     b->classes);
+	if (err)
+		return err;
 	for (uint64_t i = 0; i < n; i += 8)
 		decide_byte(d->excluded, b, i, n - i < 8 ? n - i : 8, count);
 	return NULL;
