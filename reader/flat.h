@@ -14,7 +14,14 @@
 #include <stdint.h>
 
 #include "vmemtrim/error.h"
-#include "vmemtrim/format.h"
+
+/* The stream's header and records (makedumpfile's flattened format). */
+#define FLAT_SIGNATURE "makedumpfile"
+#define FLAT_HEADER_SIZE 4096
+#define FLAT_TYPE 1
+#define FLAT_VERSION 1
+#define FLAT_RECORD_HEADER_SIZE 16 /* int64 offset, int64 size, big endian */
+#define FLAT_END_MARK (-1)
 
 struct vt_flat;
 

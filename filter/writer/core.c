@@ -98,10 +98,10 @@ static struct vt_error *fail(struct vt_writer *w, struct vt_error *err,
 static void drop_descs_past(struct vt_writer *w, uint64_t end)
 {
 	for (size_t i = 0; i < w->pcount; i++) {
-		uint8_t *d = w->pbuf + i * KDUMP_PD_LEN;
-		uint64_t off = vt_le64(d + KDUMP_PD_OFFSET);
-		uint32_t size = vt_le32(d + KDUMP_PD_SIZE);
-		uint32_t flags = vt_le32(d + KDUMP_PD_FLAGS);
+		uint8_t *d = w->pbuf + i * VT_KDUMP_PD_SIZE;
+		uint64_t off = vt_le64(d + VT_KDUMP_PD(offset));
+		uint32_t size = vt_le32(d + VT_KDUMP_PD(size));
+		uint32_t flags = vt_le32(d + VT_KDUMP_PD(flags));
 
 		if (!off || off + size <= end)
 			continue;
@@ -110,7 +110,7 @@ static void drop_descs_past(struct vt_writer *w, uint64_t end)
 			w->st.zero_pages--;
 		else if (!flags)
 			w->st.raw_pages--;
-		memset(d, 0, KDUMP_PD_LEN);
+		memset(d, 0, VT_KDUMP_PD_SIZE);
 	}
 }
 
@@ -135,8 +135,8 @@ static struct vt_error *fail_write(struct vt_writer *w, int e,
 		drop_descs_past(w, durable);
 		if (w->pcount)
 			ops->put(w->sink,
-				 w->l.desc_off + w->pfirst * KDUMP_PD_LEN,
-				 w->pbuf, w->pcount * KDUMP_PD_LEN, &done);
+				 w->l.desc_off + w->pfirst * VT_KDUMP_PD_SIZE,
+				 w->pbuf, w->pcount * VT_KDUMP_PD_SIZE, &done);
 		w->pfirst += w->pcount;
 		w->dpos = durable;
 	} else {
@@ -186,8 +186,8 @@ static struct vt_error *flush_descs(struct vt_writer *w)
 	if (err || !w->pcount)
 		return err;
 	e = w->sink->ops->put(w->sink,
-			      w->l.desc_off + w->pfirst * KDUMP_PD_LEN,
-			      w->pbuf, w->pcount * KDUMP_PD_LEN, &done);
+			      w->l.desc_off + w->pfirst * VT_KDUMP_PD_SIZE,
+			      w->pbuf, w->pcount * VT_KDUMP_PD_SIZE, &done);
 	if (e)
 		return fail_write(w, e, w->dpos);
 	w->pfirst += w->pcount;
@@ -221,11 +221,11 @@ static struct vt_error *append_desc(struct vt_writer *w, uint64_t off,
 		if (err)
 			return err;
 	}
-	d = w->pbuf + w->pcount++ * KDUMP_PD_LEN;
-	memset(d, 0, KDUMP_PD_LEN);
-	vt_put_le64(d + KDUMP_PD_OFFSET, off);
-	vt_put_le32(d + KDUMP_PD_SIZE, size);
-	vt_put_le32(d + KDUMP_PD_FLAGS, flags);
+	d = w->pbuf + w->pcount++ * VT_KDUMP_PD_SIZE;
+	memset(d, 0, VT_KDUMP_PD_SIZE);
+	vt_put_le64(d + VT_KDUMP_PD(offset), off);
+	vt_put_le32(d + VT_KDUMP_PD(size), size);
+	vt_put_le32(d + VT_KDUMP_PD(flags), flags);
 	return NULL;
 }
 
@@ -472,7 +472,7 @@ static struct vt_error *alloc_pages(struct vt_writer *w)
 		w->dcap = 2 * batch;
 	w->dbuf = malloc(w->dcap);
 	w->pcap = DESC_BUF_ENTRIES;
-	w->pbuf = malloc(w->pcap * KDUMP_PD_LEN);
+	w->pbuf = malloc(w->pcap * VT_KDUMP_PD_SIZE);
 	if (!w->dbuf || !w->pbuf)
 		return vt_error_new(VT_ERR_NOMEM, "out of memory");
 	w->sink->ops->begin_data(w->sink, w->dcap);
@@ -496,7 +496,7 @@ struct vt_error *vt_writer_begin_pages(struct vt_writer *w, uint64_t nr_dumped)
 	if (err)
 		return vt_error_prefix(err, "%s: ", w->name);
 	w->nr_dumped = nr_dumped;
-	w->data_off = w->l.desc_off + nr_dumped * KDUMP_PD_LEN;
+	w->data_off = w->l.desc_off + nr_dumped * VT_KDUMP_PD_SIZE;
 	w->dpos = w->data_next = w->data_off;
 	w->state = WR_PAGES;
 	end = w->data_off + (w->exclude_zero ? w->l.bs : 0);

@@ -46,14 +46,14 @@ struct vt_error *wr_check_args(const struct vt_writer_opts *o,
 
 static void put_uts(uint8_t *dst, const char *s)
 {
-	size_t n = s ? strnlen(s, KDUMP_UTS_FIELD_LEN - 1) : 0;
+	size_t n = s ? strnlen(s, VT_KDUMP_UTS_FIELD_LEN - 1) : 0;
 
 	memcpy(dst, s ? s : "", n);
 }
 
 void wr_header_status(struct wr_layout *l, uint32_t status)
 {
-	vt_put_le32(l->hdr + KDUMP_HDR_STATUS, status);
+	vt_put_le32(l->hdr + VT_KDUMP_HDR(status), status);
 }
 
 static void build_header(struct wr_layout *l, const struct vt_writer_header *h,
@@ -65,12 +65,12 @@ static void build_header(struct wr_layout *l, const struct vt_writer_header *h,
 	uint64_t blocks = 2 * l->bm_len / l->bs;
 
 	memset(p, 0, sizeof(l->hdr));
-	memcpy(p + KDUMP_HDR_SIGNATURE, KDUMP_SIGNATURE, KDUMP_SIGNATURE_LEN);
-	vt_put_le32(p + KDUMP_HDR_VERSION, KDUMP_HEADER_VERSION_MAX);
+	memcpy(p + VT_KDUMP_HDR(signature), VT_KDUMP_SIGNATURE, VT_KDUMP_SIGNATURE_LEN);
+	vt_put_le32(p + VT_KDUMP_HDR(header_version), VT_KDUMP_HEADER_VERSION_MAX);
 	for (int i = 0; i < 6; i++)
-		put_uts(p + KDUMP_HDR_UTSNAME + i * KDUMP_UTS_FIELD_LEN,
+		put_uts(p + VT_KDUMP_HDR(utsname) + i * VT_KDUMP_UTS_FIELD_LEN,
 			uts[i]);
-	vt_put_le64(p + KDUMP_HDR_TIMESTAMP, (uint64_t)h->crash_time);
+	vt_put_le64(p + VT_KDUMP_HDR(tv_sec), (uint64_t)h->crash_time);
 	/*
 	 * A regular file says INCOMPLETE until its final header is written.
 	 * A flattened stream cannot be rewritten in place and readers such
@@ -80,36 +80,36 @@ static void build_header(struct wr_layout *l, const struct vt_writer_header *h,
 	wr_header_status(l, l->status |
 				    (in_place ? DUMP_DH_COMPRESSED_INCOMPLETE :
 						0));
-	vt_put_le32(p + KDUMP_HDR_BLOCK_SIZE, l->bs);
-	vt_put_le32(p + KDUMP_HDR_SUB_HDR_SIZE, l->sub_blocks);
-	vt_put_le32(p + KDUMP_HDR_BITMAP_BLOCKS, (uint32_t)blocks);
-	vt_put_le32(p + KDUMP_HDR_MAX_MAPNR,
+	vt_put_le32(p + VT_KDUMP_HDR(block_size), l->bs);
+	vt_put_le32(p + VT_KDUMP_HDR(sub_hdr_size), l->sub_blocks);
+	vt_put_le32(p + VT_KDUMP_HDR(bitmap_blocks), (uint32_t)blocks);
+	vt_put_le32(p + VT_KDUMP_HDR(max_mapnr),
 		    l->max_pfn > UINT32_MAX ? UINT32_MAX : (uint32_t)l->max_pfn);
-	vt_put_le32(p + KDUMP_HDR_NR_CPUS, (uint32_t)h->nr_cpus);
+	vt_put_le32(p + VT_KDUMP_HDR(nr_cpus), (uint32_t)h->nr_cpus);
 }
 
 static void build_sub_header(const struct wr_layout *l,
 			     const struct vt_writer_header *h, uint8_t *s)
 {
-	uint64_t notes = (uint64_t)l->bs + KDUMP_SUB_SIZE;
+	uint64_t notes = (uint64_t)l->bs + VT_KDUMP_SUB_SIZE;
 
-	vt_put_le64(s + KDUMP_SUB_PHYS_BASE, h->phys_base);
-	vt_put_le32(s + KDUMP_SUB_DUMP_LEVEL, (uint32_t)h->dump_level);
-	vt_put_le32(s + KDUMP_SUB_SPLIT, 0);
-	vt_put_le64(s + KDUMP_SUB_START_PFN, 0);
-	vt_put_le64(s + KDUMP_SUB_END_PFN, (uint32_t)l->max_pfn);
+	vt_put_le64(s + VT_KDUMP_SUB(phys_base), h->phys_base);
+	vt_put_le32(s + VT_KDUMP_SUB(dump_level), (uint32_t)h->dump_level);
+	vt_put_le32(s + VT_KDUMP_SUB(split), 0);
+	vt_put_le64(s + VT_KDUMP_SUB(start_pfn), 0);
+	vt_put_le64(s + VT_KDUMP_SUB(end_pfn), (uint32_t)l->max_pfn);
 	if (h->vmcoreinfo_size) {
-		vt_put_le64(s + KDUMP_SUB_OFFSET_VMCOREINFO,
+		vt_put_le64(s + VT_KDUMP_SUB(offset_vmcoreinfo),
 			    notes + h->vmcoreinfo_off);
-		vt_put_le64(s + KDUMP_SUB_SIZE_VMCOREINFO, h->vmcoreinfo_size);
+		vt_put_le64(s + VT_KDUMP_SUB(size_vmcoreinfo), h->vmcoreinfo_size);
 	}
 	if (h->notes_size) {
-		vt_put_le64(s + KDUMP_SUB_OFFSET_NOTE, notes);
-		vt_put_le64(s + KDUMP_SUB_SIZE_NOTE, h->notes_size);
+		vt_put_le64(s + VT_KDUMP_SUB(offset_note), notes);
+		vt_put_le64(s + VT_KDUMP_SUB(size_note), h->notes_size);
 	}
-	vt_put_le64(s + KDUMP_SUB_START_PFN_64, 0);
-	vt_put_le64(s + KDUMP_SUB_END_PFN_64, l->max_pfn);
-	vt_put_le64(s + KDUMP_SUB_MAX_MAPNR_64, l->max_pfn);
+	vt_put_le64(s + VT_KDUMP_SUB(start_pfn_64), 0);
+	vt_put_le64(s + VT_KDUMP_SUB(end_pfn_64), l->max_pfn);
+	vt_put_le64(s + VT_KDUMP_SUB(max_mapnr_64), l->max_pfn);
 }
 
 struct vt_error *wr_layout(struct wr_layout *l,
@@ -121,7 +121,7 @@ struct vt_error *wr_layout(struct wr_layout *l,
 	l->bs = h->page_size;
 	l->max_pfn = h->max_pfn;
 	l->sub_blocks =
-		(uint32_t)((KDUMP_SUB_SIZE + h->notes_size + l->bs - 1) /
+		(uint32_t)((VT_KDUMP_SUB_SIZE + h->notes_size + l->bs - 1) /
 			   l->bs);
 	l->bm_len = (bytes + l->bs - 1) / l->bs * l->bs;
 	if (2 * l->bm_len / l->bs > UINT32_MAX)
@@ -150,6 +150,6 @@ uint8_t *wr_head_blocks(const struct wr_layout *l,
 	memcpy(buf, l->hdr, sizeof(l->hdr));
 	build_sub_header(l, h, buf + l->bs);
 	if (h->notes_size)
-		memcpy(buf + l->bs + KDUMP_SUB_SIZE, h->notes, h->notes_size);
+		memcpy(buf + l->bs + VT_KDUMP_SUB_SIZE, h->notes, h->notes_size);
 	return buf;
 }

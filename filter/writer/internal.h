@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kdump-layout.h"
 #include "workpool.h"
 #include "write.h"
 #include "vmemtrim/format.h"
@@ -133,7 +134,7 @@ struct wr_layout {
 	uint64_t max_pfn, bm_len, bm_off, desc_off;
 	uint32_t sub_blocks;
 	uint32_t status; /* final status without INCOMPLETE */
-	uint8_t hdr[KDUMP_HDR_SIZE]; /* disk_dump_header */
+	uint8_t hdr[VT_KDUMP_HDR_SIZE]; /* disk_dump_header */
 };
 
 /* Refuse options and header fields no dump can have. */
