@@ -601,7 +601,7 @@ int main(int argc, char **argv)
 	if (r.unreadable && (c.message_level & ML_ERROR))
 		print_unreadable(&c, &r);
 	if (err) {
-		bool nospace = strstr(err->message, strerror(ENOSPC)) != NULL;
+		bool nospace = err->errnum == ENOSPC;
 
 		if (c.message_level & ML_ERROR)
 			fprintf(stderr, "vmemtrim: %s\n", err->message);
