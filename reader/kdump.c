@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * kdump-compressed (diskdump) input, plain or flattened: header v1-v6, sub
- * header, both bitmaps, page descriptors, page data. Layout facts:
- * docs/kdump-format.md.
+ * kdump-compressed (diskdump) input, plain or flattened: reading both
+ * bitmaps, page descriptors and page data of an open file (kdump-open.c
+ * opens it). Layout facts: docs/kdump-format.md.
  *
  * Bitmaps can be large (1 GiB each for 32 TiB of RAM), so they are read
  * through a one-chunk cache per bitmap. The descriptor of a pfn is found by
@@ -19,75 +19,20 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "flat.h"
-#include "internal.h"
 #include "kdump-layout.h"
+#include "kdump.h"
 #include "vmemtrim/codec.h"
 #include "vmemtrim/format.h"
-
-#define CHUNK_BYTES (64 * 1024) /* bitmap cache granule */
-/* a run of holes asks where the bitmaps' next data is every 4 KiB of them */
-#define SKIP_CHECK_PFNS (4096 * 8)
-#define RANK_BLOCK_BITS 32768 /* pfns per prefix-count entry */
-#define WORDS_PER_RANK_BLOCK (RANK_BLOCK_BITS / 64)
-#define MAX_VMCOREINFO_SIZE (16u << 20) /* far above any real one */
-#define MAX_NOTES_SIZE (64u << 20)
-#define NO_CHUNK UINT64_MAX
-#define CURSOR_REACH (64 * 1024) /* pfns a cursor step may count */
-#define DC_ENTRIES 4096 /* descriptors per cache fill (96 KiB) */
-
-struct kd_bitmap {
-	uint64_t off; /* file offset */
-	uint64_t len; /* bytes */
-	uint64_t chunk; /* index of the cached chunk, NO_CHUNK if none */
-	uint8_t *buf; /* CHUNK_BYTES */
-};
-
-struct kd_file {
-	struct vt_file vf;
-	int fd;
-	char *path;
-	struct vt_flat *flat; /* NULL for a plain file */
-	uint64_t size; /* of the (logical) file */
-	uint32_t bs;
-	uint64_t max_pfn;
-	uint64_t start_pfn, end_pfn; /* this file's descriptors */
-	struct kd_bitmap bm[2];
-	bool single_bitmap; /* the 1st bitmap also serves as the 2nd */
-	uint64_t desc_off;
-	uint64_t *rank; /* set bits of the 2nd bitmap before each block */
-	uint64_t nr_rank; /* valid entries of rank[] */
-	uint64_t rank_base; /* rank of start_pfn: index of our 1st desc */
-	bool rank_base_known;
-	/* the last answer of desc_index, so a pfn-order scan counts few bits */
-	uint64_t cursor_pfn, cursor_idx;
-	bool cursor_valid;
-	/* raw descriptors [dc_first, dc_first + dc_count) */
-	uint8_t *dc;
-	uint64_t dc_first, dc_count;
-	uint8_t *data; /* one block of page data */
-	char *vmcoreinfo;
-	void *notes;
-};
 
 static struct kd_file *kd_of(struct vt_file *f)
 {
 	return (struct kd_file *)f;
 }
 
-bool vt_kdump_probe(const void *head, size_t len)
-{
-	return (len >= VT_KDUMP_SIGNATURE_LEN &&
-		!memcmp(head, VT_KDUMP_SIGNATURE, VT_KDUMP_SIGNATURE_LEN)) ||
-	       vt_flat_probe(head, len);
-}
-
-/* Read @len bytes of the logical file at @off; @what names them. */
-static struct vt_error *kd_read(struct kd_file *kf, void *buf, size_t len,
-				uint64_t off, const char *what)
+struct vt_error *vt_kd_read(struct kd_file *kf, void *buf, size_t len,
+			    uint64_t off, const char *what)
 {
 	struct vt_error *err;
 
@@ -125,7 +70,7 @@ static struct vt_error *bm_word(struct kd_file *kf, int which, uint64_t word,
 		if (n > CHUNK_BYTES)
 			n = CHUNK_BYTES;
 		bm->chunk = NO_CHUNK;
-		err = kd_read(kf, bm->buf, (size_t)n, bm->off + start,
+		err = vt_kd_read(kf, bm->buf, (size_t)n, bm->off + start,
 			      which ? "2nd bitmap" : "1st bitmap");
 		if (err)
 			return err;
@@ -428,8 +373,8 @@ static struct vt_error *desc_raw(struct kd_file *kf, uint64_t idx, uint64_t pos,
 	if (n > DC_ENTRIES)
 		n = DC_ENTRIES;
 	if (n == 0)
-		return kd_read(kf, raw, VT_KDUMP_PD_SIZE, pos, "page descriptor");
-	err = kd_read(kf, kf->dc, n * VT_KDUMP_PD_SIZE, pos, "page descriptor");
+		return vt_kd_read(kf, raw, VT_KDUMP_PD_SIZE, pos, "page descriptor");
+	err = vt_kd_read(kf, kf->dc, n * VT_KDUMP_PD_SIZE, pos, "page descriptor");
 	kf->dc_first = idx;
 	kf->dc_count = err ? 0 : n;
 	if (!err)
@@ -555,9 +500,9 @@ static struct vt_error *read_page_raw(struct kd_file *kf, uint64_t pfn,
 			(unsigned long long)d.pos);
 	err = check_desc(kf, &d);
 	if (!err && !d.flags)
-		err = kd_read(kf, buf, kf->bs, d.offset, "page data");
+		err = vt_kd_read(kf, buf, kf->bs, d.offset, "page data");
 	if (!err && d.flags) {
-		err = kd_read(kf, kf->data, d.size, d.offset, "page data");
+		err = vt_kd_read(kf, kf->data, d.size, d.offset, "page data");
 		if (!err)
 			err = vt_codec_decompress(d.flags, kf->data, d.size,
 						  buf, kf->bs);
@@ -629,264 +574,9 @@ static void kd_close(struct vt_file *f)
 	free(kf);
 }
 
-static const struct vt_file_ops kdump_ops = {
+const struct vt_file_ops vt_kdump_ops = {
 	.pfn_run = kd_pfn_run,
 	.read_page = kd_read_page,
 	.page_storage = kd_page_storage,
 	.close = kd_close,
 };
-
-/* --- opening: header, sub header, bitmaps ------------------------------- */
-
-static void copy_uts(char *dst, const uint8_t *src)
-{
-	memcpy(dst, src, VT_KDUMP_UTS_FIELD_LEN);
-	dst[VT_KDUMP_UTS_FIELD_LEN - 1] = '\0';
-}
-
-static struct vt_error *parse_header(struct kd_file *kf, const uint8_t *h)
-{
-	struct vt_dump_info *in = &kf->vf.info;
-	char *uts[] = { in->sysname, in->nodename, in->release,
-			in->version, in->machine,  in->domainname };
-	int32_t version = (int32_t)vt_le32(h + VT_KDUMP_HDR(header_version));
-	uint32_t bs = vt_le32(h + VT_KDUMP_HDR(block_size));
-
-	if (memcmp(h, VT_KDUMP_SIGNATURE, VT_KDUMP_SIGNATURE_LEN))
-		return vt_error_new(VT_ERR_FORMAT,
-				    "no \"KDUMP\" signature at offset 0");
-	if (version < 1 || version > VT_KDUMP_HEADER_VERSION_MAX)
-		return vt_error_new(
-			VT_ERR_UNSUPPORTED,
-			"header version %d at offset %d (1 to %d supported)",
-			version, (int)VT_KDUMP_HDR(header_version),
-			VT_KDUMP_HEADER_VERSION_MAX);
-	if (bs < 4096 || bs > 65536 || (bs & (bs - 1)))
-		return vt_error_new(
-			VT_ERR_FORMAT,
-			"block size %u at offset %d is not a page size (a power of two from 4096 to 65536)",
-			bs, (int)VT_KDUMP_HDR(block_size));
-	in->header_version = version;
-	in->status = vt_le32(h + VT_KDUMP_HDR(status));
-	in->page_size = kf->bs = bs;
-	for (int i = 0; i < 6; i++)
-		copy_uts(uts[i],
-			 h + VT_KDUMP_HDR(utsname) + i * VT_KDUMP_UTS_FIELD_LEN);
-	in->crash_time = (int64_t)vt_le64(h + VT_KDUMP_HDR(tv_sec));
-	in->nr_cpus = (int32_t)vt_le32(h + VT_KDUMP_HDR(nr_cpus));
-	kf->max_pfn = vt_le32(h + VT_KDUMP_HDR(max_mapnr));
-	return NULL;
-}
-
-/* Read a blob the sub header points at (VMCOREINFO, notes). */
-static struct vt_error *read_blob(struct kd_file *kf, const uint8_t *sub,
-				  int field, uint64_t max, const char *what,
-				  char **out, size_t *size)
-{
-	uint64_t off = vt_le64(sub + field), len = vt_le64(sub + field + 8);
-	struct vt_error *err;
-
-	if (!len)
-		return NULL;
-	if (len > max)
-		return vt_error_new(VT_ERR_FORMAT,
-				    "%s size %llu at offset %u is implausible",
-				    what, (unsigned long long)len,
-				    kf->bs + field + 8);
-	*out = malloc(len + 1);
-	if (!*out)
-		return vt_error_new(VT_ERR_NOMEM, "out of memory for %s", what);
-	err = kd_read(kf, *out, (size_t)len, off, what);
-	if (err)
-		return err;
-	(*out)[len] = '\0';
-	*size = (size_t)len;
-	return NULL;
-}
-
-static struct vt_error *parse_split(struct kd_file *kf, const uint8_t *sub)
-{
-	int version = kf->vf.info.header_version;
-	bool split = version >= 2 && vt_le32(sub + VT_KDUMP_SUB(split));
-
-	kf->start_pfn = 0;
-	kf->end_pfn = kf->max_pfn;
-	if (!split)
-		return NULL;
-	if (version >= 6) {
-		kf->start_pfn = vt_le64(sub + VT_KDUMP_SUB(start_pfn_64));
-		kf->end_pfn = vt_le64(sub + VT_KDUMP_SUB(end_pfn_64));
-	} else {
-		kf->start_pfn = vt_le64(sub + VT_KDUMP_SUB(start_pfn));
-		kf->end_pfn = vt_le64(sub + VT_KDUMP_SUB(end_pfn));
-	}
-	if (kf->start_pfn > kf->end_pfn || kf->end_pfn > kf->max_pfn)
-		return vt_error_new(
-			VT_ERR_FORMAT,
-			"split file's pfn range 0x%llx-0x%llx (sub header at offset %u) does not fit max_mapnr 0x%llx",
-			(unsigned long long)kf->start_pfn,
-			(unsigned long long)kf->end_pfn, kf->bs,
-			(unsigned long long)kf->max_pfn);
-	return NULL;
-}
-
-static struct vt_error *parse_sub_header(struct kd_file *kf)
-{
-	struct vt_dump_info *in = &kf->vf.info;
-	int version = in->header_version;
-	uint8_t sub[VT_KDUMP_SUB_SIZE];
-	struct vt_error *err;
-
-	memset(sub, 0, sizeof(sub));
-	err = kd_read(kf, sub, sizeof(sub), kf->bs, "sub header");
-	if (err)
-		return err;
-	in->phys_base = vt_le64(sub + VT_KDUMP_SUB(phys_base));
-	in->dump_level = (int32_t)vt_le32(sub + VT_KDUMP_SUB(dump_level));
-	if (version >= 6 && vt_le64(sub + VT_KDUMP_SUB(max_mapnr_64)))
-		kf->max_pfn = vt_le64(sub + VT_KDUMP_SUB(max_mapnr_64));
-	err = parse_split(kf, sub);
-	if (!err && version >= 3)
-		err = read_blob(kf, sub, VT_KDUMP_SUB(offset_vmcoreinfo),
-				MAX_VMCOREINFO_SIZE, "VMCOREINFO",
-				&kf->vmcoreinfo, &in->vmcoreinfo_size);
-	if (!err && version >= 4)
-		err = read_blob(kf, sub, VT_KDUMP_SUB(offset_note), MAX_NOTES_SIZE,
-				"ELF notes", (char **)&kf->notes,
-				&in->notes_size);
-	in->vmcoreinfo = kf->vmcoreinfo;
-	in->notes = kf->notes;
-	return err;
-}
-
-/*
- * Lay out the bitmaps from bitmap_blocks. When the area is smaller than
- * two bitmaps for max_mapnr, it holds one that serves as both (old dumps).
- */
-static struct vt_error *layout_bitmaps(struct kd_file *kf, const uint8_t *h)
-{
-	int32_t sub_blocks = (int32_t)vt_le32(h + VT_KDUMP_HDR(sub_hdr_size));
-	uint64_t blocks = vt_le32(h + VT_KDUMP_HDR(bitmap_blocks));
-	uint64_t need = kf->max_pfn / 8 + !!(kf->max_pfn % 8),
-		 area = blocks * kf->bs;
-	uint64_t one = (need + kf->bs - 1) / kf->bs * kf->bs;
-
-	if (sub_blocks < 1 || (uint64_t)sub_blocks * kf->bs > kf->size)
-		return vt_error_new(
-			VT_ERR_FORMAT,
-			"sub header size of %d blocks at offset %d does not fit the file (%llu bytes)",
-			sub_blocks, (int)VT_KDUMP_HDR(sub_hdr_size),
-			(unsigned long long)kf->size);
-	kf->bm[0].off = (1 + (uint64_t)sub_blocks) * kf->bs;
-	kf->desc_off = kf->bm[0].off + area;
-	if (kf->desc_off > kf->size)
-		return vt_error_new(
-			VT_ERR_FORMAT,
-			"bitmaps (%llu blocks from offset %llu) end past the end of the file (%llu bytes)",
-			(unsigned long long)blocks,
-			(unsigned long long)kf->bm[0].off,
-			(unsigned long long)kf->size);
-	if (area < need)
-		return vt_error_new(
-			VT_ERR_FORMAT,
-			"bitmap_blocks %llu at offset %d (%llu bytes) cannot hold max_mapnr 0x%llx (%llu bytes per bitmap)",
-			(unsigned long long)blocks, (int)VT_KDUMP_HDR(bitmap_blocks),
-			(unsigned long long)area,
-			(unsigned long long)kf->max_pfn,
-			(unsigned long long)need);
-	kf->single_bitmap = area < 2 * one;
-	kf->bm[0].len = kf->single_bitmap ? area : blocks / 2 * kf->bs;
-	kf->bm[1] = kf->bm[0];
-	kf->bm[1].off += kf->single_bitmap ? 0 : kf->bm[0].len;
-	return NULL;
-}
-
-static struct vt_error *alloc_buffers(struct kd_file *kf)
-{
-	uint64_t blocks = kf->max_pfn / RANK_BLOCK_BITS + 2;
-
-	kf->bm[0].chunk = kf->bm[1].chunk = NO_CHUNK;
-	kf->bm[0].buf = malloc(CHUNK_BYTES);
-	kf->bm[1].buf = malloc(CHUNK_BYTES);
-	kf->data = malloc(kf->bs);
-	kf->rank = calloc(blocks, sizeof(*kf->rank));
-	kf->nr_rank = 1;
-	if (!kf->bm[0].buf || !kf->bm[1].buf || !kf->data || !kf->rank)
-		return vt_error_new(VT_ERR_NOMEM, "out of memory");
-	return NULL;
-}
-
-static void fill_part(struct kd_file *kf)
-{
-	enum vt_dump_format fmt =
-		kf->flat ? VT_FORMAT_KDUMP_FLAT : VT_FORMAT_KDUMP;
-
-	kf->vf.ops = &kdump_ops;
-	kf->vf.path = kf->path;
-	kf->vf.info.format = fmt;
-	kf->vf.info.max_pfn = kf->max_pfn;
-	kf->vf.part.path = kf->path;
-	kf->vf.part.format = fmt;
-	kf->vf.part.start_pfn = kf->start_pfn;
-	kf->vf.part.end_pfn = kf->end_pfn;
-}
-
-static struct vt_error *open_source(struct kd_file *kf)
-{
-	uint8_t head[16];
-	struct stat st;
-	struct vt_error *err;
-
-	if (fstat(kf->fd, &st))
-		return vt_error_errno(errno, "fstat");
-	kf->size = (uint64_t)st.st_size;
-	err = kd_read(kf, head, sizeof(head), 0, "signature");
-	if (err || !vt_flat_probe(head, sizeof(head)))
-		return err;
-	err = vt_flat_open(kf->fd, kf->size, &kf->flat);
-	if (!err)
-		kf->size = vt_flat_size(kf->flat);
-	return err;
-}
-
-static struct vt_error *kdump_open(struct kd_file *kf)
-{
-	uint8_t h[VT_KDUMP_HDR_SIZE];
-	struct vt_error *err = open_source(kf);
-
-	if (!err)
-		err = kd_read(kf, h, sizeof(h), 0, "disk_dump_header");
-	if (!err)
-		err = parse_header(kf, h);
-	if (!err)
-		err = parse_sub_header(kf);
-	if (!err)
-		err = layout_bitmaps(kf, h);
-	if (!err)
-		err = alloc_buffers(kf);
-	fill_part(kf);
-	return err;
-}
-
-struct vt_error *vt_kdump_open(const char *path, int fd, struct vt_file **out)
-{
-	struct kd_file *kf = calloc(1, sizeof(*kf));
-	struct vt_error *err;
-
-	*out = NULL;
-	if (!kf || !(kf->path = strdup(path))) {
-		free(kf);
-		return vt_error_new(VT_ERR_NOMEM, "%s: out of memory", path);
-	}
-	kf->fd = fd;
-	kf->vf.info.dump_level = -1;
-	kf->vf.info.crash_time = -1;
-	err = kdump_open(kf);
-	if (err) {
-		kf->fd = -1; /* the caller keeps its fd on failure */
-		kd_close(&kf->vf);
-		return vt_error_prefix(err, "%s: ", path);
-	}
-	*out = &kf->vf;
-	return NULL;
-}
