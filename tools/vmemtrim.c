@@ -224,6 +224,19 @@ static bool parse_uint(const char *s, long max, long *out)
 	return true;
 }
 
+/*
+ * A numeric option's value (optarg) in [@min, @max]; otherwise the usage
+ * error "OPTION VALUE: give MIN to MAX" is printed and false returned.
+ */
+static bool range_option(const char *name, long min, long max, long *out)
+{
+	if (parse_uint(optarg, max, out) && *out >= min)
+		return true;
+	fprintf(stderr, "vmemtrim: %s %s: give %ld to %ld (see vmemtrim -h)\n",
+		name, optarg, min, max);
+	return false;
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -326,24 +339,18 @@ static int parse(struct cli *c, int argc, char **argv)
 			c->show_stats = true;
 			break;
 		case OPT_THREADS:
-			if (!parse_uint(optarg, 256, &v) || v == 0)
-				return usage_error("--num-threads %s: give 1 "
-						   "to 256",
-						   optarg);
+			if (!range_option("--num-threads", 1, 256, &v))
+				return EXIT_FAILED;
 			c->f.threads = (unsigned int)v;
 			break;
 		case OPT_CLASSIFY_THREADS:
-			if (!parse_uint(optarg, 64, &v) || v == 0)
-				return usage_error("--classify-threads %s: "
-						   "give 1 to 64",
-						   optarg);
+			if (!range_option("--classify-threads", 1, 64, &v))
+				return EXIT_FAILED;
 			c->f.classify_threads = (unsigned int)v;
 			break;
 		case OPT_MESSAGE_LEVEL:
-			if (!parse_uint(optarg, 31, &v))
-				return usage_error("--message-level %s: give "
-						   "0 to 31",
-						   optarg);
+			if (!range_option("--message-level", 0, 31, &v))
+				return EXIT_FAILED;
 			c->message_level = (int)v;
 			break;
 		case 'h':
