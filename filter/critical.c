@@ -30,11 +30,13 @@ const char *vt_critical_kind_name(enum vt_critical_kind k)
 {
 	static const char *const names[VT_CRIT_KINDS] = {
 		[VT_CRIT_TABLES] = "page tables",
-		[VT_CRIT_IMAGE] = "kernel image",
+		[VT_CRIT_IMAGE] = "kernel data",
+		[VT_CRIT_RODATA] = "kernel read-only data",
 		[VT_CRIT_ROOTS] = "mem_section roots",
 		[VT_CRIT_VMEMMAP] = "vmemmap",
 		[VT_CRIT_NODES] = "node data",
 		[VT_CRIT_STACKS] = "CPU stacks",
+		[VT_CRIT_TEXT] = "kernel text the stacks return to",
 		[VT_CRIT_LOG] = "log",
 	};
 
@@ -169,9 +171,17 @@ static int on_mapped_piece(void *arg, const struct vt_leaf *l)
 {
 	struct finder *f = arg;
 
-	if (l->kind == VT_LEAF_MAPPED)
-		f->err = add(f, f->walking, l->paddr / PAGE,
-			     (l->paddr + l->size + PAGE - 1) / PAGE);
+	enum vt_critical_kind k = f->walking;
+
+	if (l->kind != VT_LEAF_MAPPED)
+		return 0;
+	/* the image: its text is in vmlinux, its data only here */
+	if (k == VT_CRIT_IMAGE && !(l->entry & VT_X86_64_NX))
+		return 0;
+	if (k == VT_CRIT_IMAGE && !(l->entry & VT_X86_64_RW))
+		k = VT_CRIT_RODATA;
+	f->err = add(f, k, l->paddr / PAGE,
+		     (l->paddr + l->size + PAGE - 1) / PAGE);
 	return f->err != NULL;
 }
 
@@ -335,7 +345,44 @@ static struct vt_error *find_nodes(struct finder *f)
 #define PRSTATUS_RSP (112 + 19 * 8)
 #define STACK_SIZE 16384ULL
 
-static struct vt_error *find_stacks(struct finder *f)
+/*
+ * The text a stack returns to: a word of it that points into the image
+ * may be a return address, whose call instruction (the bytes before it) a
+ * backtrace reads from the dump. Words that are not return addresses add
+ * a page or two of text at most.
+ */
+static struct vt_error *find_text(struct finder *f, uint64_t stack,
+				  const struct vt_kernel_areas *a)
+{
+	uint8_t buf[PAGE];
+	struct vt_error *err = NULL;
+
+	for (uint64_t v = stack; v < stack + STACK_SIZE && !err; v += PAGE) {
+		f->walking = VT_CRIT_STACKS;
+		err = read_noted(f, v, buf, PAGE);
+		for (unsigned int i = 0; i < PAGE && !err; i += 8) {
+			uint64_t w = vt_le64(buf + i), paddr;
+
+			if (w < a->image_start + 8 || w >= a->image_end)
+				continue;
+			for (uint64_t t = w - 8; t <= w && !err; t += 8) {
+				struct vt_error *e =
+					vt_x86_64_vtop(f->x, t, &paddr, NULL);
+
+				if (!vt_error_catch(&e, 0))
+					err = add(f, VT_CRIT_TEXT, paddr / PAGE,
+						  paddr / PAGE + 1);
+			}
+		}
+	}
+	/* a stack page that cannot be read: what was found stays */
+	if (err && err->code != VT_ERR_NOMEM)
+		vt_error_catch(&err, 0);
+	return err;
+}
+
+static struct vt_error *find_stacks(struct finder *f,
+				    const struct vt_kernel_areas *a)
 {
 	const struct vt_dump_info *info = vt_dump_info(f->dump);
 	const uint8_t *p = info->notes, *end = p ? p + info->notes_size : p;
@@ -357,6 +404,8 @@ static struct vt_error *find_stacks(struct finder *f)
 				err = walk_mapped(f, VT_CRIT_STACKS,
 						  rsp & ~(STACK_SIZE - 1),
 						  (rsp | (STACK_SIZE - 1)) + 1);
+			if (!err && rsp >> 63)
+				err = find_text(f, rsp & ~(STACK_SIZE - 1), a);
 		}
 		p += desc + (descsz + 3) / 4 * 4;
 	}
@@ -416,7 +465,7 @@ static struct vt_error *find_all(struct finder *f,
 		err = note(c, VT_CRIT_NODES, find_nodes(f));
 	f->err = NULL;
 	if (!err)
-		err = note(c, VT_CRIT_STACKS, find_stacks(f));
+		err = note(c, VT_CRIT_STACKS, find_stacks(f, &a));
 	f->err = NULL;
 	if (!err)
 		err = note(c, VT_CRIT_LOG, find_log(f));

@@ -24,19 +24,23 @@ struct vt_dump;
 struct vt_kernel_profile;
 struct vt_x86_64;
 
+/* In the order to write them: the small ones first, the kernel's data last. */
 enum vt_critical_kind {
 	VT_CRIT_TABLES, /* page-table pages reachable from init_top_pgt */
-	VT_CRIT_IMAGE, /* the kernel image's mapped pages */
 	VT_CRIT_ROOTS, /* mem_section's root array and roots */
-	VT_CRIT_VMEMMAP, /* vmemmap pages describing the pfns dumped */
 	VT_CRIT_NODES, /* each node's pglist_data (zones, free lists) */
 	VT_CRIT_STACKS, /* the stack each CPU was on (NT_PRSTATUS rsp) */
+	VT_CRIT_TEXT, /* the image's text that those stacks return to */
 	VT_CRIT_LOG, /* the kernel log: printk ring and its descriptors */
+	VT_CRIT_VMEMMAP, /* vmemmap pages describing the pfns dumped */
+	VT_CRIT_IMAGE, /* the kernel image's writable pages: data, bss */
+	VT_CRIT_RODATA, /* its read-only data (its text is in vmlinux) */
 	VT_CRIT_KINDS
 };
 
-/* "page tables", "kernel image", "mem_section roots", "vmemmap",
-   "node data", "CPU stacks", "log" */
+/* "page tables", "mem_section roots", "node data", "CPU stacks",
+   "kernel text the stacks return to", "log", "vmemmap", "kernel data",
+   "kernel read-only data" */
 const char *vt_critical_kind_name(enum vt_critical_kind k);
 
 struct vt_pfn_range {

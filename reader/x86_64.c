@@ -184,6 +184,7 @@ static void set_piece(struct resolved *r, enum vt_leaf_kind kind,
 	r->leaf.table_paddr = table;
 	r->entry = entry;
 	r->loop = false;
+	r->leaf.entry = 0;
 	memset(r->leaf.tables, 0, sizeof(r->leaf.tables));
 }
 
@@ -249,8 +250,10 @@ static struct vt_error *resolve(struct vt_x86_64 *x, uint64_t vaddr,
 				  addr < x->max_paddr ? VT_LEAF_MAPPED :
 							VT_LEAF_BAD,
 				  vaddr, level, table, entry);
-			if (r->leaf.kind == VT_LEAF_MAPPED)
+			if (r->leaf.kind == VT_LEAF_MAPPED) {
 				r->leaf.paddr = addr;
+				r->leaf.entry = entry;
+			}
 			break;
 		}
 		/*

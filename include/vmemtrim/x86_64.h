@@ -87,7 +87,15 @@ struct vt_leaf {
 	 * read (below @level, or a table not in the dump).
 	 */
 	uint64_t tables[6];
+	/*
+	 * MAPPED: the leaf entry as the kernel wrote it (its permission
+	 * bits: VT_X86_64_RW, VT_X86_64_NX); else 0.
+	 */
+	uint64_t entry;
 };
+
+#define VT_X86_64_RW (1ULL << 1) /* writable */
+#define VT_X86_64_NX (1ULL << 63) /* not executable */
 
 /*
  * Walk [@start, @end) in ascending order, calling @fn for each piece

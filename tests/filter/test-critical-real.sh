@@ -9,9 +9,10 @@
 # by tool-critical --classify. Asserts:
 #  1. crash's sys, bt (sysrq_handle_crash) and log (the sysrq panic) work;
 #  2. every page crash read is in the critical set, but for those whose
-#     struct page says slab (the panic task's task_struct and its kin) or
+#     struct page says slab (the panic task's task_struct and its kin),
 #     reserved (memblock allocations: the per-CPU areas, which the dump
-#     alone does not locate; see docs/robustness.md); their counts are
+#     alone does not locate) and the image's text that crash reads by
+#     symbol (not from a stack); see docs/robustness.md; their counts are
 #     TAP notes;
 #  3. the set is a few ranges (bounded memory) and is found in a second.
 #
@@ -75,7 +76,7 @@ for v in "${VARIANTS[@]}"; do
 			"$(cut -d' ' -f2- "$d.cls" | sort | uniq -c |
 				tr -s ' ' | paste -sd, -)"
 		tap_note "$n: the set: $(grep '^# all' "$d.set")"
-		tap_eq "$n: every page crash read is in the set (or slab, reserved)" \
+		tap_eq "$n: every page crash read is in the set (or slab, reserved, text)" \
 			"" "$(awk '$2 == "other" || $2 == "vmalloc"' "$d.cls" |
 				head -n 20)"
 		tap_check "$n: the set is found in under 2 s, in under 1000 ranges" \

@@ -2,13 +2,14 @@
 /*
  * tool-critical DUMP...: the critical set of a dump (filter/critical.h),
  * as lines "KIND START END" (pfns, [START, END), KIND one of tables,
- * image, roots, vmemmap, nodes, stacks, log), then "# KIND: N pages, M ranges" and
+ * roots, nodes, stacks, text, log, vmemmap, data, rodata), then "# KIND: N pages, M ranges" and
  * "# all: N pages, M ranges", and "# KIND: not found: WHY" for a kind
  * that could not be found. For the test scripts.
  *
  * tool-critical --classify DUMP... < PFNS: for each pfn read (one a line,
  * the first word), "PFN KIND..." : the kinds of the set that hold it, or
- * what its struct page says when none does: "slab" (PG_slab on it or on
+ * what it is when none does: "image-text" (the image's text), "slab"
+ * (PG_slab on it or on
  * its compound head), "reserved" (PG_reserved: memblock allocations such
  * as the per-CPU areas; its bit is taken as PG_private - 1, as in every
  * kernel since 2.6 — a measuring aid, not something vmemtrim relies on),
@@ -29,7 +30,11 @@
 #include "vmemtrim/x86_64.h"
 
 static const char *const short_name[VT_CRIT_KINDS] = {
-	"tables", "image", "roots", "vmemmap", "nodes", "stacks", "log",
+	[VT_CRIT_TABLES] = "tables",   [VT_CRIT_ROOTS] = "roots",
+	[VT_CRIT_NODES] = "nodes",     [VT_CRIT_STACKS] = "stacks",
+	[VT_CRIT_TEXT] = "text",       [VT_CRIT_LOG] = "log",
+	[VT_CRIT_VMEMMAP] = "vmemmap", [VT_CRIT_IMAGE] = "data",
+	[VT_CRIT_RODATA] = "rodata",
 };
 
 struct cls {
@@ -37,6 +42,8 @@ struct cls {
 	struct vt_x86_64 *x;
 	struct vt_vmemmap *vm;
 	struct vt_range_list vmalloc;
+	struct vt_range_list *into; /* where on_vmalloc() adds */
+	struct vt_range_list text; /* the image's executable pages */
 	struct vt_error *err;
 };
 
@@ -44,8 +51,9 @@ static int on_vmalloc(void *arg, const struct vt_leaf *l)
 {
 	struct cls *c = arg;
 
-	if (l->kind == VT_LEAF_MAPPED)
-		c->err = vt_range_list_add(&c->vmalloc, l->paddr / 4096,
+	if (l->kind == VT_LEAF_MAPPED &&
+	    (c->into == &c->vmalloc || !(l->entry & VT_X86_64_NX)))
+		c->err = vt_range_list_add(c->into, l->paddr / 4096,
 					   (l->paddr + l->size + 4095) / 4096);
 	return c->err != NULL;
 }
@@ -54,17 +62,23 @@ static int on_vmalloc(void *arg, const struct vt_leaf *l)
 static struct vt_error *find_vmalloc(struct cls *c)
 {
 	struct vt_kernel_areas a;
+	struct vt_error *err;
 	uint64_t cut[3][2], v = vt_x86_64_levels(c->x) == 5 ?
 					0xff00000000000000ULL :
 					0xffff800000000000ULL;
 
 	vt_kernel_areas_find(c->dump, c->x, c->vm, &a);
+	c->into = &c->text;
+	err = vt_x86_64_walk(c->x, a.image_start, a.image_end, on_vmalloc, c);
+	if (err || c->err)
+		return err ? err : c->err;
+	vt_range_list_sort(&c->text);
+	c->into = &c->vmalloc;
 	cut[0][0] = a.dmap_start, cut[0][1] = a.dmap_end;
 	cut[1][0] = a.vmemmap_start, cut[1][1] = a.vmemmap_end;
 	cut[2][0] = VT_X86_64_START_KERNEL_MAP, cut[2][1] = 0;
 	while (v && v < VT_X86_64_START_KERNEL_MAP) {
 		uint64_t end = VT_X86_64_START_KERNEL_MAP, skip = 0;
-		struct vt_error *err;
 
 		for (int i = 0; i < 3; i++) {
 			if (cut[i][0] <= v && v < cut[i][1])
@@ -110,6 +124,8 @@ static const char *page_says(struct cls *c, uint64_t pfn)
 	}
 	if (vt_error_catch(&err, 0))
 		return "other";
+	if (vt_range_list_has(&c->text, pfn))
+		return "image-text";
 	flags = vt_le64(
 		sp + (kp->off_page_flags.known ? kp->off_page_flags.value : 0));
 	if (kp->pg_slab.known && (flags >> kp->pg_slab.value) & 1)
@@ -141,6 +157,7 @@ static struct vt_error *classify(struct vt_dump *dump, struct vt_x86_64 *x,
 		printf("\n");
 	}
 	vt_range_list_clear(&c.vmalloc);
+	vt_range_list_clear(&c.text);
 	vt_vmemmap_free(c.vm);
 	return err;
 }
