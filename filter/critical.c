@@ -215,7 +215,9 @@ static struct vt_error *find_vmemmap(struct finder *f,
 			err = vt_dump_pfn_run(f->dump, pfn, &st, &run_end);
 			in = st == VT_PFN_DUMPED;
 		}
+		/* cppcheck takes err for a pointer into in: it is not */
 		if (err)
+			// cppcheck-suppress returnDanglingLifetime
 			return err;
 		if (run_end <= pfn || run_end > f->max_pfn)
 			run_end = f->max_pfn;

@@ -196,8 +196,8 @@ void vt_kernel_areas_find(struct vt_dump *dump, struct vt_x86_64 *x,
 	memset(a, 0, sizeof(*a));
 	a->image_end = VT_X86_64_START_KERNEL_MAP +
 		       (size ? strtoull(size, NULL, 10) : PUD_SPAN);
-	a->image_start = stext ? strtoull(stext, NULL, 16) :
-				 VT_X86_64_START_KERNEL_MAP;
+	a->image_start =
+		stext ? strtoull(stext, NULL, 16) : VT_X86_64_START_KERNEL_MAP;
 	if (a->image_start < VT_X86_64_START_KERNEL_MAP ||
 	    a->image_start >= a->image_end)
 		a->image_start = VT_X86_64_START_KERNEL_MAP;

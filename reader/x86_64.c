@@ -356,9 +356,8 @@ static int emit_piece(const struct resolved *r, uint64_t v, uint64_t end,
 	return fn(arg, &leaf);
 }
 
-static struct vt_error *walk(struct vt_x86_64 *x, uint64_t start,
-			     uint64_t end, bool coarse, vt_leaf_fn fn,
-			     void *arg)
+static struct vt_error *walk(struct vt_x86_64 *x, uint64_t start, uint64_t end,
+			     bool coarse, vt_leaf_fn fn, void *arg)
 {
 	uint64_t v = start, next;
 	struct vt_error *err;

@@ -101,7 +101,7 @@ T0=$(date +%s)
 for v in "${VARIANTS[@]}"; do
 	vmcore=$(awk -v k="vmcore-$v" '$1 == k { print $2 }' "$fixture_out")
 	for e in "" "-e"; do
-		args=(-l -d 31 $e)
+		args=(-l -d 31 ${e:+"$e"})
 		full=$OUT/$v$e.full
 		if ! "$VMEMTRIM" "${args[@]}" "$vmcore" "$full" >/dev/null 2>&1
 		then
