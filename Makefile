@@ -49,7 +49,7 @@ INSPECT := $(BUILD)/vmemtrim-inspect
 
 # --- filter: classification, vmemmap exclusion, the dump writer -----------
 
-FILTER_SRC := $(wildcard filter/*.c)
+FILTER_SRC := $(wildcard filter/*.c filter/*/*.c)
 FILTER_OBJ := $(FILTER_SRC:%.c=$(BUILD)/obj/%.o)
 FILTER_SAN_OBJ := $(FILTER_SRC:%.c=$(BUILD)/san/%.o)
 LIBFILTER := $(BUILD)/libvmemtrim-filter.a
@@ -188,7 +188,7 @@ FUZZ_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 $(FUZZ_BIN): $(BUILD)/fuzz/%: fuzz/%.c $(READER_SRC) $(FILTER_SRC) \
-		$(wildcard reader/*.h filter/*.h include/vmemtrim/*.h)
+		$(wildcard reader/*.h filter/*.h filter/*/*.h include/vmemtrim/*.h)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -Ifilter -o $@ $< $(READER_SRC) $(FILTER_SRC) \
 		$(LIBS) -lpthread

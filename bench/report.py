@@ -129,19 +129,23 @@ def svg(g, path):
 
 
 def kept_block(path):
-    """The block of make bench-kdump (bench/kdump-report.py writes it
-    between its markers) in the RESULTS.md about to be rewritten: kept as
-    it is, after this report."""
-    begin, end = "<!-- bench-kdump: begin", "<!-- bench-kdump: end -->"
+    """The blocks other scripts write between their markers in the
+    RESULTS.md about to be rewritten (make bench-kdump's, by
+    bench/kdump-report.py; the per-CPU free pages figures, by hand from
+    bench/pcp.sh): kept as they are, after this report."""
     try:
         old = open(path).read().split("\n")
     except OSError:
         return []
-    a = next((i for i, x in enumerate(old) if x.startswith(begin)), None)
-    b = next((i for i, x in enumerate(old) if x == end), None)
-    if a is None or b is None or b < a:
-        return []
-    return [""] + old[a:b + 1]
+    out = []
+    for name in ("bench-kdump", "pcp"):
+        begin, end = "<!-- %s: begin" % name, "<!-- %s: end -->" % name
+        a = next((i for i, x in enumerate(old) if x.startswith(begin)),
+                 None)
+        b = next((i for i, x in enumerate(old) if x == end), None)
+        if a is not None and b is not None and a < b:
+            out += [""] + old[a:b + 1]
+    return out
 
 
 def main(argv):

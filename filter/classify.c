@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "pcp.h"
 #include "vmemtrim/vmcoreinfo.h"
 
 /* A kernel version as OSRELEASE starts: major.minor. */
@@ -183,6 +184,7 @@ struct vt_classifier {
 	/* vt_classifier_set_layout(): 0 when not known */
 	uint64_t vmemmap_base; /* struct page of pfn 0 */
 	uint64_t kernel_floor; /* lowest kernel virtual address */
+	struct vt_pcp *pcp; /* per-CPU free page candidates, or NULL */
 };
 
 /* What one struct page decides: a class for 1 << order pfns. */
@@ -201,6 +203,8 @@ static const char *const class_names[VT_CLASS_NR] = {
 	[VT_CLASS_UNACCEPTED] = "unaccepted",
 	[VT_CLASS_HWPOISON] = "hwpoison",
 	[VT_CLASS_OFFLINE] = "offline",
+	[VT_CLASS_PCP_FREE] = "pcp_free",
+	[VT_CLASS_PCP_MAYBE] = "pcp_candidate",
 };
 
 const char *vt_page_class_name(enum vt_page_class c)
@@ -221,6 +225,7 @@ bool vt_class_excluded(enum vt_page_class c, int dump_level)
 		return dump_level & 8;
 	case VT_CLASS_FREE:
 	case VT_CLASS_UNACCEPTED:
+	case VT_CLASS_PCP_FREE:
 		return dump_level & 16;
 	case VT_CLASS_HWPOISON:
 	case VT_CLASS_OFFLINE:
@@ -523,6 +528,8 @@ struct vt_error *vt_classifier_new(const struct vt_kernel_profile *kp,
 		err = setup_compound(c, kp);
 	if (!err)
 		err = setup_types(c, kp);
+	if (!err)
+		err = vt_pcp_new(kp, &c->pcp);
 	if (err) {
 		free(c);
 		return vt_error_prefix(err, "page classification for %s: ",
@@ -551,11 +558,19 @@ void vt_classifier_set_layout(struct vt_classifier *c, uint64_t vmemmap_base,
 	c->vmemmap_base = vmemmap_base;
 	c->kernel_floor =
 		levels == 5 ? 0xff00000000000000ULL : 0xffff800000000000ULL;
+	vt_pcp_set_layout(c->pcp, vmemmap_base, levels);
 }
 
 void vt_classifier_free(struct vt_classifier *c)
 {
+	if (c)
+		vt_pcp_free(c->pcp);
 	free(c);
+}
+
+const struct vt_pcp *vt_classifier_pcp(const struct vt_classifier *c)
+{
+	return c->pcp;
 }
 
 const char *vt_classifier_era(const struct vt_classifier *c)
@@ -744,6 +759,8 @@ static struct verdict decide(const struct vt_classifier *c,
 		st->warnings++;
 		v.cls = VT_CLASS_UNKNOWN;
 	}
+	if (v.cls == VT_CLASS_KEEP && !head && vt_pcp_candidate(c->pcp, p))
+		v.cls = VT_CLASS_PCP_MAYBE;
 	return v;
 }
 

@@ -33,6 +33,9 @@ enum vt_page_class {
 	VT_CLASS_UNACCEPTED, /* unaccepted memory (level 16, 6.16+) */
 	VT_CLASS_HWPOISON, /* always excluded */
 	VT_CLASS_OFFLINE, /* always excluded */
+	VT_CLASS_PCP_FREE, /* free on a per-CPU list, proven (level 16) */
+	/* looks like a per-CPU free page; vt_pcp_resolve() decides */
+	VT_CLASS_PCP_MAYBE,
 	VT_CLASS_NR,
 };
 
@@ -57,6 +60,13 @@ struct vt_classifier;
 struct vt_error *vt_classifier_new(const struct vt_kernel_profile *kp,
 				   struct vt_classifier **out);
 void vt_classifier_free(struct vt_classifier *c);
+
+/*
+ * The per-CPU free page checker (filter/pcp.h) the classifier marks
+ * candidates with (VT_CLASS_PCP_MAYBE), once the layout is set; NULL when
+ * VMCOREINFO lacks a field it needs (then there are no candidates).
+ */
+const struct vt_pcp *vt_classifier_pcp(const struct vt_classifier *c);
 
 /* A short name of the chosen era row ("4.18-6.2", "6.16+", ...). */
 const char *vt_classifier_era(const struct vt_classifier *c);

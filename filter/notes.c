@@ -1,18 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The filter's small input helpers: see notes.h. An ELF note is a 12-byte
- * header (name size, descriptor size, type), the name and the descriptor,
- * each padded to 4 bytes (the ELF specification, "Note Section").
+ * The VMCOREINFO of -i: see notes.h. The notes are walked with the
+ * reader's note iterator (elfnote.h), which says what a note looks like.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "elfnote.h"
+#include "io.h"
 #include "notes.h"
 #include "vmemtrim/format.h"
-
-#define NOTE_PAD(n) (((size_t)(n) + 3) & ~(size_t)3)
 
 struct vt_error *vt_read_text_file(const char *path, char **out, size_t *len)
 {
@@ -57,26 +56,16 @@ struct vt_error *vt_read_text_file(const char *path, char **out, size_t *len)
 bool vt_notes_find_vmcoreinfo(const void *notes, size_t size, size_t *off,
 			      size_t *len)
 {
-	const uint8_t *p = notes;
-	size_t at = 0;
+	struct vt_note_iter it;
+	struct vt_note n;
 
-	while (p && at + 12 <= size) {
-		uint32_t w[3];
-		size_t name, desc, next;
-
-		memcpy(w, p + at, sizeof(w));
-		name = at + 12;
-		desc = name + NOTE_PAD(w[0]);
-		next = desc + NOTE_PAD(w[1]);
-		if (desc > size || next > size || desc + w[1] > size)
-			return false;
-		if (w[0] == sizeof(VT_NOTE_NAME_VMCOREINFO) &&
-		    !memcmp(p + name, VT_NOTE_NAME_VMCOREINFO, w[0])) {
-			*off = desc;
-			*len = w[1];
+	vt_note_iter_init(&it, notes, size);
+	while (vt_note_next(&it, &n) > 0) {
+		if (vt_note_is(&n, VT_NOTE_NAME_VMCOREINFO)) {
+			*off = n.desc_off;
+			*len = n.descsz;
 			return true;
 		}
-		at = next;
 	}
 	return false;
 }
@@ -87,18 +76,20 @@ struct vt_error *vt_notes_add_vmcoreinfo(const void *notes, size_t size,
 					 size_t *desc_off)
 {
 	size_t namesz = sizeof(VT_NOTE_NAME_VMCOREINFO);
-	size_t at = NOTE_PAD(size);
-	size_t total = at + 12 + NOTE_PAD(namesz) + NOTE_PAD(len);
+	size_t at = VT_NOTE_PAD(size);
+	size_t total =
+		at + VT_NOTE_HDR + VT_NOTE_PAD(namesz) + VT_NOTE_PAD(len);
 	uint8_t *n = calloc(1, total);
-	uint32_t w[3] = { (uint32_t)namesz, (uint32_t)len, 0 };
 
 	if (!n)
 		return vt_error_new(VT_ERR_NOMEM, "out of memory");
 	if (size)
 		memcpy(n, notes, size);
-	memcpy(n + at, w, 12);
-	memcpy(n + at + 12, VT_NOTE_NAME_VMCOREINFO, namesz);
-	*desc_off = at + 12 + NOTE_PAD(namesz);
+	/* the header: name size, descriptor size, type 0 */
+	vt_put_le32(n + at, (uint32_t)namesz);
+	vt_put_le32(n + at + 4, (uint32_t)len);
+	memcpy(n + at + VT_NOTE_HDR, VT_NOTE_NAME_VMCOREINFO, namesz);
+	*desc_off = at + VT_NOTE_HDR + VT_NOTE_PAD(namesz);
 	memcpy(n + *desc_off, text, len);
 	*out = n;
 	*out_size = total;

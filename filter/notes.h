@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The filter's small input helpers: a text file read whole (-i
- * VMCOREINFO) and the VMCOREINFO note of an ELF note blob, found or
- * added (the dump's sub header points at it).
+ * The VMCOREINFO given with -i: its text file read whole, and the
+ * VMCOREINFO note of the dump's ELF note blob found, or added from that
+ * text (the dump's sub header points at it).
  */
 #ifndef VMEMTRIM_FILTER_NOTES_H
 #define VMEMTRIM_FILTER_NOTES_H

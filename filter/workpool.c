@@ -101,6 +101,16 @@ void vt_workpool_wait(struct vt_workpool *pool, uint64_t ticket)
 	pthread_mutex_unlock(&pool->mu);
 }
 
+bool vt_workpool_done(struct vt_workpool *pool, uint64_t ticket)
+{
+	bool done;
+
+	pthread_mutex_lock(&pool->mu);
+	done = pool->done[ticket % pool->nslots];
+	pthread_mutex_unlock(&pool->mu);
+	return done;
+}
+
 void vt_workpool_release(struct vt_workpool *pool)
 {
 	pthread_mutex_lock(&pool->mu);

@@ -49,6 +49,9 @@ uint64_t vt_workpool_submit(struct vt_workpool *pool);
 /* Wait until ticket @ticket (submitted) is done. */
 void vt_workpool_wait(struct vt_workpool *pool, uint64_t ticket);
 
+/* Whether ticket @ticket (submitted) is done, without waiting. */
+bool vt_workpool_done(struct vt_workpool *pool, uint64_t ticket);
+
 /* The oldest ticket not released is done with: its slot may be reused. */
 void vt_workpool_release(struct vt_workpool *pool);
 

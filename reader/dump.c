@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "io.h"
+#include "kdump-layout.h"
 #include "vmemtrim/dump.h"
 #include "vmemtrim/format.h"
 #include "vmemtrim/vmcoreinfo.h"
@@ -134,7 +135,7 @@ struct vt_error *vt_x86_64_new(struct vt_dump *dump,
 static void read_utsname(struct vt_dump *d)
 {
 	const struct vt_kernel_profile *kp = &d->profile;
-	char uts[6 * KDUMP_UTS_FIELD_LEN];
+	char uts[6 * VT_KDUMP_UTS_FIELD_LEN];
 	struct vt_x86_64 *x;
 	struct vt_error *err;
 	uint64_t paddr;
@@ -155,9 +156,9 @@ static void read_utsname(struct vt_dump *d)
 			    d->info.release, d->info.version,
 			    d->info.machine, d->info.domainname };
 	for (int i = 0; i < 6; i++) {
-		memcpy(fields[i], uts + i * KDUMP_UTS_FIELD_LEN,
-		       KDUMP_UTS_FIELD_LEN - 1);
-		fields[i][KDUMP_UTS_FIELD_LEN - 1] = 0;
+		memcpy(fields[i], uts + i * VT_KDUMP_UTS_FIELD_LEN,
+		       VT_KDUMP_UTS_FIELD_LEN - 1);
+		fields[i][VT_KDUMP_UTS_FIELD_LEN - 1] = 0;
 	}
 }
 

@@ -16,6 +16,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "elfnote.h"
 #include "internal.h"
 #include "mapguard.h"
 #include "vmemtrim/format.h"
@@ -193,53 +194,35 @@ static struct vt_error *read_notes(struct elf_file *e, const Elf64_Phdr *ph,
 	return NULL;
 }
 
-static uint64_t align4(uint64_t n)
-{
-	return (n + 3) & ~3ULL;
-}
-
-/* Walk the note blob: count CPUs, find VMCOREINFO. Stops at a bad note. */
 static struct vt_error *scan_notes(struct elf_file *e)
 {
-	const char *p = e->notes, *end = e->notes + e->file.info.notes_size;
-	size_t vlen = strlen(VT_NOTE_NAME_VMCOREINFO) + 1;
+	struct vt_note_iter it;
+	struct vt_note nh;
+	int more;
 
-	while ((size_t)(end - p) >= sizeof(Elf64_Nhdr)) {
-		Elf64_Nhdr nh;
-		uint64_t name_len, desc_len;
-		const char *name, *desc;
-
-		memcpy(&nh, p, sizeof(nh));
-		name_len = align4(nh.n_namesz);
-		desc_len = align4(nh.n_descsz);
-		name = p + sizeof(nh);
-		if (name_len > (uint64_t)(end - name) ||
-		    desc_len > (uint64_t)(end - name) - name_len)
-			return vt_error_new(VT_ERR_FORMAT,
-					    "%s: note at notes offset %td "
-					    "(name %u bytes, data %u bytes) "
-					    "runs past the end of PT_NOTE",
-					    e->file.path, p - e->notes,
-					    nh.n_namesz, nh.n_descsz);
-		desc = name + name_len;
-		if (nh.n_namesz == 5 && !memcmp(name, "CORE", 5) &&
-		    nh.n_type == VT_NT_PRSTATUS)
+	vt_note_iter_init(&it, e->notes, e->file.info.notes_size);
+	while ((more = vt_note_next(&it, &nh)) > 0) {
+		if (vt_note_is(&nh, "CORE") && nh.type == VT_NT_PRSTATUS)
 			e->file.info.nr_cpus++;
-		if (nh.n_namesz == vlen &&
-		    !memcmp(name, VT_NOTE_NAME_VMCOREINFO, vlen) &&
+		if (vt_note_is(&nh, VT_NOTE_NAME_VMCOREINFO) &&
 		    !e->vmcoreinfo) {
-			e->vmcoreinfo = malloc(nh.n_descsz + 1);
+			e->vmcoreinfo = malloc(nh.descsz + 1);
 			if (!e->vmcoreinfo)
 				return vt_error_new(VT_ERR_NOMEM,
 						    "%s: out of memory",
 						    e->file.path);
-			memcpy(e->vmcoreinfo, desc, nh.n_descsz);
-			e->vmcoreinfo[nh.n_descsz] = 0;
+			memcpy(e->vmcoreinfo, nh.desc, nh.descsz);
+			e->vmcoreinfo[nh.descsz] = 0;
 			e->file.info.vmcoreinfo = e->vmcoreinfo;
-			e->file.info.vmcoreinfo_size = nh.n_descsz;
+			e->file.info.vmcoreinfo_size = nh.descsz;
 		}
-		p = desc + desc_len;
 	}
+	if (more < 0)
+		return vt_error_new(VT_ERR_FORMAT,
+				    "%s: note at notes offset %zu "
+				    "(name %u bytes, data %u bytes) "
+				    "runs past the end of PT_NOTE",
+				    e->file.path, nh.off, nh.namesz, nh.descsz);
 	return NULL;
 }
 

@@ -120,6 +120,27 @@ struct vt_error *vt_error_prefix(struct vt_error *err, const char *fmt, ...)
 	return err;
 }
 
+struct vt_error *vt_error_copy(const struct vt_error *err)
+{
+	struct vt_error *c;
+
+	if (!err || err == &vt_error_nomem)
+		return (struct vt_error *)err;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return &vt_error_nomem;
+	*c = *err;
+	c->message = strdup(err->message);
+	c->path = err->path ? strdup(err->path) : NULL;
+	if (!c->message || (err->path && !c->path)) {
+		free(c->message);
+		free(c->path);
+		free(c);
+		return &vt_error_nomem;
+	}
+	return c;
+}
+
 void vt_error_free(struct vt_error *err)
 {
 	if (!err || err == &vt_error_nomem)

@@ -17,9 +17,6 @@
 #include "internal.h"
 #include "vmemtrim/format.h"
 
-/* Logical offsets beyond this are not a real dump (and risk overflow). */
-#define FLAT_MAX_OFFSET (UINT64_C(1) << 56)
-
 struct flat_rec {
 	uint64_t off, end; /* logical range */
 	uint64_t spos; /* stream position of the byte at off */
@@ -48,6 +45,52 @@ bool vt_flat_probe(const void *head, size_t len)
 	       !memcmp(h + n, zeros, 16 - n);
 }
 
+void vt_flat_header(uint8_t h[FLAT_HEADER_SIZE])
+{
+	memset(h, 0, FLAT_HEADER_SIZE);
+	memcpy(h, FLAT_SIGNATURE, sizeof(FLAT_SIGNATURE) - 1);
+	vt_put_be64(h + 16, FLAT_TYPE);
+	vt_put_be64(h + 24, FLAT_VERSION);
+}
+
+int64_t vt_flat_type(const uint8_t *h)
+{
+	return (int64_t)vt_be64(h + 16);
+}
+
+int64_t vt_flat_version(const uint8_t *h)
+{
+	return (int64_t)vt_be64(h + 24);
+}
+
+bool vt_flat_type_ok(const uint8_t *h)
+{
+	return vt_flat_type(h) == FLAT_TYPE &&
+	       vt_flat_version(h) == FLAT_VERSION;
+}
+
+void vt_flat_record_header(uint8_t rh[FLAT_RECORD_HEADER_SIZE], int64_t off,
+			   int64_t size)
+{
+	vt_put_be64(rh, (uint64_t)off);
+	vt_put_be64(rh + 8, (uint64_t)size);
+}
+
+enum vt_flat_rec vt_flat_record(const uint8_t rh[FLAT_RECORD_HEADER_SIZE],
+				int64_t *off, int64_t *size)
+{
+	*off = (int64_t)vt_be64(rh);
+	*size = (int64_t)vt_be64(rh + 8);
+	if (*off == FLAT_END_MARK && *size == FLAT_END_MARK)
+		return VT_FLAT_REC_END;
+	if (*off < 0 || *size < 0)
+		return VT_FLAT_REC_NEGATIVE;
+	if ((uint64_t)*off > VT_FLAT_MAX_OFFSET ||
+	    (uint64_t)*size > VT_FLAT_MAX_OFFSET - (uint64_t)*off)
+		return VT_FLAT_REC_BEYOND;
+	return VT_FLAT_REC_DATA;
+}
+
 static struct vt_error *check_header(int fd, uint64_t stream_size)
 {
 	uint8_t h[32];
@@ -61,26 +104,26 @@ static struct vt_error *check_header(int fd, uint64_t stream_size)
 	err = vt_pread_exact(fd, h, sizeof(h), 0);
 	if (err)
 		return err;
-	if (vt_be64(h + 16) != FLAT_TYPE || vt_be64(h + 24) != FLAT_VERSION)
+	if (!vt_flat_type_ok(h))
 		return vt_error_new(
 			VT_ERR_UNSUPPORTED,
 			"flattened stream type %lld version %lld at offset 16 (expected %d and %d)",
-			(long long)vt_be64(h + 16), (long long)vt_be64(h + 24),
-			FLAT_TYPE, FLAT_VERSION);
+			(long long)vt_flat_type(h),
+			(long long)vt_flat_version(h), FLAT_TYPE, FLAT_VERSION);
 	return NULL;
 }
 
-static struct vt_error *rec_check(int64_t off, int64_t size, uint64_t pos)
+static struct vt_error *rec_check(enum vt_flat_rec kind, int64_t off,
+				   int64_t size, uint64_t pos)
 {
-	if (off < 0 || size < 0)
+	if (kind == VT_FLAT_REC_NEGATIVE)
 		return vt_error_new(
 			VT_ERR_FORMAT,
 			"flattened record at stream offset %llu: negative %s %lld",
 			(unsigned long long)pos,
 			off < 0 ? "file offset" : "size",
 			(long long)(off < 0 ? off : size));
-	if ((uint64_t)off > FLAT_MAX_OFFSET ||
-	    (uint64_t)size > FLAT_MAX_OFFSET - (uint64_t)off)
+	if (kind == VT_FLAT_REC_BEYOND)
 		return vt_error_new(
 			VT_ERR_FORMAT,
 			"flattened record at stream offset %llu: range %lld+%lld is beyond any dump",
@@ -113,17 +156,17 @@ static struct vt_error *scan_records(int fd, uint64_t stream_size,
 
 	while (pos + FLAT_RECORD_HEADER_SIZE <= stream_size) {
 		uint8_t h[FLAT_RECORD_HEADER_SIZE];
+		enum vt_flat_rec kind;
 		int64_t off, size;
 		uint64_t avail;
 
 		err = vt_pread_exact(fd, h, sizeof(h), pos);
 		if (err)
 			break;
-		off = (int64_t)vt_be64(h);
-		size = (int64_t)vt_be64(h + 8);
-		if (off == FLAT_END_MARK && size == FLAT_END_MARK)
+		kind = vt_flat_record(h, &off, &size);
+		if (kind == VT_FLAT_REC_END)
 			break;
-		err = rec_check(off, size, pos);
+		err = rec_check(kind, off, size, pos);
 		if (err)
 			break;
 		pos += FLAT_RECORD_HEADER_SIZE;

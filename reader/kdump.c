@@ -24,6 +24,7 @@
 
 #include "flat.h"
 #include "internal.h"
+#include "kdump-layout.h"
 #include "vmemtrim/codec.h"
 #include "vmemtrim/format.h"
 
@@ -79,8 +80,8 @@ static struct kd_file *kd_of(struct vt_file *f)
 
 bool vt_kdump_probe(const void *head, size_t len)
 {
-	return (len >= KDUMP_SIGNATURE_LEN &&
-		!memcmp(head, KDUMP_SIGNATURE, KDUMP_SIGNATURE_LEN)) ||
+	return (len >= VT_KDUMP_SIGNATURE_LEN &&
+		!memcmp(head, VT_KDUMP_SIGNATURE, VT_KDUMP_SIGNATURE_LEN)) ||
 	       vt_flat_probe(head, len);
 }
 
@@ -410,29 +411,29 @@ static struct vt_error *desc_index(struct kd_file *kf, uint64_t pfn,
  * sequential pieces instead of 24 bytes at a time.
  */
 static struct vt_error *desc_raw(struct kd_file *kf, uint64_t idx, uint64_t pos,
-				 uint8_t raw[KDUMP_PD_LEN])
+				 uint8_t raw[VT_KDUMP_PD_SIZE])
 {
 	struct vt_error *err;
 	uint64_t n;
 
 	if (kf->dc && idx >= kf->dc_first &&
 	    idx - kf->dc_first < kf->dc_count) {
-		memcpy(raw, kf->dc + (idx - kf->dc_first) * KDUMP_PD_LEN,
-		       KDUMP_PD_LEN);
+		memcpy(raw, kf->dc + (idx - kf->dc_first) * VT_KDUMP_PD_SIZE,
+		       VT_KDUMP_PD_SIZE);
 		return NULL;
 	}
-	if (!kf->dc && !(kf->dc = malloc(DC_ENTRIES * KDUMP_PD_LEN)))
+	if (!kf->dc && !(kf->dc = malloc(DC_ENTRIES * VT_KDUMP_PD_SIZE)))
 		return vt_error_new(VT_ERR_NOMEM, "out of memory");
-	n = (kf->size - pos) / KDUMP_PD_LEN;
+	n = (kf->size - pos) / VT_KDUMP_PD_SIZE;
 	if (n > DC_ENTRIES)
 		n = DC_ENTRIES;
 	if (n == 0)
-		return kd_read(kf, raw, KDUMP_PD_LEN, pos, "page descriptor");
-	err = kd_read(kf, kf->dc, n * KDUMP_PD_LEN, pos, "page descriptor");
+		return kd_read(kf, raw, VT_KDUMP_PD_SIZE, pos, "page descriptor");
+	err = kd_read(kf, kf->dc, n * VT_KDUMP_PD_SIZE, pos, "page descriptor");
 	kf->dc_first = idx;
 	kf->dc_count = err ? 0 : n;
 	if (!err)
-		memcpy(raw, kf->dc, KDUMP_PD_LEN);
+		memcpy(raw, kf->dc, VT_KDUMP_PD_SIZE);
 	return err;
 }
 
@@ -442,7 +443,7 @@ static struct vt_error *data_start(struct kd_file *kf, uint64_t *off)
 	uint64_t total;
 	struct vt_error *err = rank_of(kf, kf->max_pfn, &total);
 
-	*off = kf->desc_off + total * KDUMP_PD_LEN;
+	*off = kf->desc_off + total * VT_KDUMP_PD_SIZE;
 	return err;
 }
 
@@ -464,24 +465,24 @@ static bool incomplete(const struct kd_file *kf)
 static struct vt_error *get_desc(struct kd_file *kf, uint64_t pfn,
 				 struct kd_desc *d)
 {
-	uint8_t raw[KDUMP_PD_LEN];
+	uint8_t raw[VT_KDUMP_PD_SIZE];
 	uint64_t idx;
 	struct vt_error *err = desc_index(kf, pfn, &idx);
 
 	if (err)
 		return err;
 	memset(d, 0, sizeof(*d));
-	d->pos = kf->desc_off + idx * KDUMP_PD_LEN;
-	if (incomplete(kf) && d->pos + KDUMP_PD_LEN > kf->size) {
+	d->pos = kf->desc_off + idx * VT_KDUMP_PD_SIZE;
+	if (incomplete(kf) && d->pos + VT_KDUMP_PD_SIZE > kf->size) {
 		d->missing = true;
 		return NULL;
 	}
 	err = desc_raw(kf, idx, d->pos, raw);
 	if (err)
 		return err;
-	d->offset = vt_le64(raw + KDUMP_PD_OFFSET);
-	d->size = vt_le32(raw + KDUMP_PD_SIZE);
-	d->flags = vt_le32(raw + KDUMP_PD_FLAGS);
+	d->offset = vt_le64(raw + VT_KDUMP_PD(offset));
+	d->size = vt_le32(raw + VT_KDUMP_PD(size));
+	d->flags = vt_le32(raw + VT_KDUMP_PD(flags));
 	d->missing = d->offset == 0 ||
 		     (incomplete(kf) &&
 		      (d->offset > kf->size || d->size > kf->size - d->offset));
@@ -639,8 +640,8 @@ static const struct vt_file_ops kdump_ops = {
 
 static void copy_uts(char *dst, const uint8_t *src)
 {
-	memcpy(dst, src, KDUMP_UTS_FIELD_LEN);
-	dst[KDUMP_UTS_FIELD_LEN - 1] = '\0';
+	memcpy(dst, src, VT_KDUMP_UTS_FIELD_LEN);
+	dst[VT_KDUMP_UTS_FIELD_LEN - 1] = '\0';
 }
 
 static struct vt_error *parse_header(struct kd_file *kf, const uint8_t *h)
@@ -648,31 +649,32 @@ static struct vt_error *parse_header(struct kd_file *kf, const uint8_t *h)
 	struct vt_dump_info *in = &kf->vf.info;
 	char *uts[] = { in->sysname, in->nodename, in->release,
 			in->version, in->machine,  in->domainname };
-	int32_t version = (int32_t)vt_le32(h + KDUMP_HDR_VERSION);
-	uint32_t bs = vt_le32(h + KDUMP_HDR_BLOCK_SIZE);
+	int32_t version = (int32_t)vt_le32(h + VT_KDUMP_HDR(header_version));
+	uint32_t bs = vt_le32(h + VT_KDUMP_HDR(block_size));
 
-	if (memcmp(h, KDUMP_SIGNATURE, KDUMP_SIGNATURE_LEN))
+	if (memcmp(h, VT_KDUMP_SIGNATURE, VT_KDUMP_SIGNATURE_LEN))
 		return vt_error_new(VT_ERR_FORMAT,
 				    "no \"KDUMP\" signature at offset 0");
-	if (version < 1 || version > KDUMP_HEADER_VERSION_MAX)
+	if (version < 1 || version > VT_KDUMP_HEADER_VERSION_MAX)
 		return vt_error_new(
 			VT_ERR_UNSUPPORTED,
 			"header version %d at offset %d (1 to %d supported)",
-			version, KDUMP_HDR_VERSION, KDUMP_HEADER_VERSION_MAX);
+			version, (int)VT_KDUMP_HDR(header_version),
+			VT_KDUMP_HEADER_VERSION_MAX);
 	if (bs < 4096 || bs > 65536 || (bs & (bs - 1)))
 		return vt_error_new(
 			VT_ERR_FORMAT,
 			"block size %u at offset %d is not a page size (a power of two from 4096 to 65536)",
-			bs, KDUMP_HDR_BLOCK_SIZE);
+			bs, (int)VT_KDUMP_HDR(block_size));
 	in->header_version = version;
-	in->status = vt_le32(h + KDUMP_HDR_STATUS);
+	in->status = vt_le32(h + VT_KDUMP_HDR(status));
 	in->page_size = kf->bs = bs;
 	for (int i = 0; i < 6; i++)
 		copy_uts(uts[i],
-			 h + KDUMP_HDR_UTSNAME + i * KDUMP_UTS_FIELD_LEN);
-	in->crash_time = (int64_t)vt_le64(h + KDUMP_HDR_TIMESTAMP);
-	in->nr_cpus = (int32_t)vt_le32(h + KDUMP_HDR_NR_CPUS);
-	kf->max_pfn = vt_le32(h + KDUMP_HDR_MAX_MAPNR);
+			 h + VT_KDUMP_HDR(utsname) + i * VT_KDUMP_UTS_FIELD_LEN);
+	in->crash_time = (int64_t)vt_le64(h + VT_KDUMP_HDR(tv_sec));
+	in->nr_cpus = (int32_t)vt_le32(h + VT_KDUMP_HDR(nr_cpus));
+	kf->max_pfn = vt_le32(h + VT_KDUMP_HDR(max_mapnr));
 	return NULL;
 }
 
@@ -705,18 +707,18 @@ static struct vt_error *read_blob(struct kd_file *kf, const uint8_t *sub,
 static struct vt_error *parse_split(struct kd_file *kf, const uint8_t *sub)
 {
 	int version = kf->vf.info.header_version;
-	bool split = version >= 2 && vt_le32(sub + KDUMP_SUB_SPLIT);
+	bool split = version >= 2 && vt_le32(sub + VT_KDUMP_SUB(split));
 
 	kf->start_pfn = 0;
 	kf->end_pfn = kf->max_pfn;
 	if (!split)
 		return NULL;
 	if (version >= 6) {
-		kf->start_pfn = vt_le64(sub + KDUMP_SUB_START_PFN_64);
-		kf->end_pfn = vt_le64(sub + KDUMP_SUB_END_PFN_64);
+		kf->start_pfn = vt_le64(sub + VT_KDUMP_SUB(start_pfn_64));
+		kf->end_pfn = vt_le64(sub + VT_KDUMP_SUB(end_pfn_64));
 	} else {
-		kf->start_pfn = vt_le64(sub + KDUMP_SUB_START_PFN);
-		kf->end_pfn = vt_le64(sub + KDUMP_SUB_END_PFN);
+		kf->start_pfn = vt_le64(sub + VT_KDUMP_SUB(start_pfn));
+		kf->end_pfn = vt_le64(sub + VT_KDUMP_SUB(end_pfn));
 	}
 	if (kf->start_pfn > kf->end_pfn || kf->end_pfn > kf->max_pfn)
 		return vt_error_new(
@@ -732,24 +734,24 @@ static struct vt_error *parse_sub_header(struct kd_file *kf)
 {
 	struct vt_dump_info *in = &kf->vf.info;
 	int version = in->header_version;
-	uint8_t sub[KDUMP_SUB_SIZE];
+	uint8_t sub[VT_KDUMP_SUB_SIZE];
 	struct vt_error *err;
 
 	memset(sub, 0, sizeof(sub));
 	err = kd_read(kf, sub, sizeof(sub), kf->bs, "sub header");
 	if (err)
 		return err;
-	in->phys_base = vt_le64(sub + KDUMP_SUB_PHYS_BASE);
-	in->dump_level = (int32_t)vt_le32(sub + KDUMP_SUB_DUMP_LEVEL);
-	if (version >= 6 && vt_le64(sub + KDUMP_SUB_MAX_MAPNR_64))
-		kf->max_pfn = vt_le64(sub + KDUMP_SUB_MAX_MAPNR_64);
+	in->phys_base = vt_le64(sub + VT_KDUMP_SUB(phys_base));
+	in->dump_level = (int32_t)vt_le32(sub + VT_KDUMP_SUB(dump_level));
+	if (version >= 6 && vt_le64(sub + VT_KDUMP_SUB(max_mapnr_64)))
+		kf->max_pfn = vt_le64(sub + VT_KDUMP_SUB(max_mapnr_64));
 	err = parse_split(kf, sub);
 	if (!err && version >= 3)
-		err = read_blob(kf, sub, KDUMP_SUB_OFFSET_VMCOREINFO,
+		err = read_blob(kf, sub, VT_KDUMP_SUB(offset_vmcoreinfo),
 				MAX_VMCOREINFO_SIZE, "VMCOREINFO",
 				&kf->vmcoreinfo, &in->vmcoreinfo_size);
 	if (!err && version >= 4)
-		err = read_blob(kf, sub, KDUMP_SUB_OFFSET_NOTE, MAX_NOTES_SIZE,
+		err = read_blob(kf, sub, VT_KDUMP_SUB(offset_note), MAX_NOTES_SIZE,
 				"ELF notes", (char **)&kf->notes,
 				&in->notes_size);
 	in->vmcoreinfo = kf->vmcoreinfo;
@@ -763,8 +765,8 @@ static struct vt_error *parse_sub_header(struct kd_file *kf)
  */
 static struct vt_error *layout_bitmaps(struct kd_file *kf, const uint8_t *h)
 {
-	int32_t sub_blocks = (int32_t)vt_le32(h + KDUMP_HDR_SUB_HDR_SIZE);
-	uint64_t blocks = vt_le32(h + KDUMP_HDR_BITMAP_BLOCKS);
+	int32_t sub_blocks = (int32_t)vt_le32(h + VT_KDUMP_HDR(sub_hdr_size));
+	uint64_t blocks = vt_le32(h + VT_KDUMP_HDR(bitmap_blocks));
 	uint64_t need = kf->max_pfn / 8 + !!(kf->max_pfn % 8),
 		 area = blocks * kf->bs;
 	uint64_t one = (need + kf->bs - 1) / kf->bs * kf->bs;
@@ -773,7 +775,7 @@ static struct vt_error *layout_bitmaps(struct kd_file *kf, const uint8_t *h)
 		return vt_error_new(
 			VT_ERR_FORMAT,
 			"sub header size of %d blocks at offset %d does not fit the file (%llu bytes)",
-			sub_blocks, KDUMP_HDR_SUB_HDR_SIZE,
+			sub_blocks, (int)VT_KDUMP_HDR(sub_hdr_size),
 			(unsigned long long)kf->size);
 	kf->bm[0].off = (1 + (uint64_t)sub_blocks) * kf->bs;
 	kf->desc_off = kf->bm[0].off + area;
@@ -788,7 +790,7 @@ static struct vt_error *layout_bitmaps(struct kd_file *kf, const uint8_t *h)
 		return vt_error_new(
 			VT_ERR_FORMAT,
 			"bitmap_blocks %llu at offset %d (%llu bytes) cannot hold max_mapnr 0x%llx (%llu bytes per bitmap)",
-			(unsigned long long)blocks, KDUMP_HDR_BITMAP_BLOCKS,
+			(unsigned long long)blocks, (int)VT_KDUMP_HDR(bitmap_blocks),
 			(unsigned long long)area,
 			(unsigned long long)kf->max_pfn,
 			(unsigned long long)need);
@@ -849,7 +851,7 @@ static struct vt_error *open_source(struct kd_file *kf)
 
 static struct vt_error *kdump_open(struct kd_file *kf)
 {
-	uint8_t h[KDUMP_HDR_SIZE];
+	uint8_t h[VT_KDUMP_HDR_SIZE];
 	struct vt_error *err = open_source(kf);
 
 	if (!err)

@@ -52,6 +52,8 @@ static const char usage_text[] =
 	"  -d DL             dump level 0-31, the sum of: 1 zero pages,\n"
 	"                    2 cache pages without private data, 4 all cache\n"
 	"                    pages, 8 user process pages, 16 free pages\n"
+	"                    (buddy, unaccepted, and on the per-CPU lists\n"
+	"                    when their list links prove it)\n"
 	"  -e                also leave out the vmemmap pages whose struct\n"
 	"                    pages all describe excluded pages; sets\n"
 	"                    DUMP_DH_EXCLUDED_VMEMMAP (needs no --work-dir)\n"
@@ -390,7 +392,8 @@ static void print_report(const struct cli *c, const struct vt_filter_report *r)
 	const uint64_t *x = r->excluded;
 	uint64_t cache = x[VT_CLASS_CACHE], priv = x[VT_CLASS_CACHE_PRIVATE];
 	uint64_t user = x[VT_CLASS_USER];
-	uint64_t free_ = x[VT_CLASS_FREE] + x[VT_CLASS_UNACCEPTED];
+	uint64_t pcp = x[VT_CLASS_PCP_FREE];
+	uint64_t free_ = x[VT_CLASS_FREE] + x[VT_CLASS_UNACCEPTED] + pcp;
 	uint64_t poison = x[VT_CLASS_HWPOISON], off = x[VT_CLASS_OFFLINE];
 	uint64_t excl = r->zero + cache + priv + user + free_ + poison + off +
 			r->vmemmap_excluded + r->absent;
@@ -408,6 +411,8 @@ static void print_report(const struct cli *c, const struct vt_filter_report *r)
 	       (unsigned long long)user);
 	printf("    Free pages              : 0x%016llx\n",
 	       (unsigned long long)free_);
+	printf("      on per-CPU lists      : 0x%016llx\n",
+	       (unsigned long long)pcp);
 	printf("    Hwpoison pages          : 0x%016llx\n",
 	       (unsigned long long)poison);
 	printf("    Offline pages           : 0x%016llx\n",
@@ -596,7 +601,7 @@ int main(int argc, char **argv)
 	if (r.unreadable && (c.message_level & ML_ERROR))
 		print_unreadable(&c, &r);
 	if (err) {
-		bool nospace = strstr(err->message, strerror(ENOSPC)) != NULL;
+		bool nospace = err->errnum == ENOSPC;
 
 		if (c.message_level & ML_ERROR)
 			fprintf(stderr, "vmemtrim: %s\n", err->message);

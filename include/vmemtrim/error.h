@@ -59,6 +59,12 @@ struct vt_error *vt_error_file(int errnum, const char *path, const char *fmt,
 struct vt_error *vt_error_prefix(struct vt_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * A copy of @err (code, errnum, path, message), for an error kept and
+ * returned again; NULL for NULL, the out-of-memory error when memory runs out.
+ */
+struct vt_error *vt_error_copy(const struct vt_error *err);
+
 /* Free an error (NULL and the static out-of-memory error are ignored). */
 void vt_error_free(struct vt_error *err);
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# filter/write.c against other judges and a full disk:
+# The dump writer (filter/writer/) against other judges and a full disk:
 #  (a) complete dumps of every codec, written by tool-writedump, read by
 #      libkdumpfile page by page equal the pages written, and the
 #      flattened form reassembled by -R is the same file byte for byte;

@@ -693,7 +693,8 @@ static void dump_levels_exclude_their_classes(void **state)
 		if (level & 8)
 			ex[VT_CLASS_USER] = true;
 		if (level & 16)
-			ex[VT_CLASS_FREE] = ex[VT_CLASS_UNACCEPTED] = true;
+			ex[VT_CLASS_FREE] = ex[VT_CLASS_UNACCEPTED] =
+				ex[VT_CLASS_PCP_FREE] = true;
 		for (int c = 0; c < VT_CLASS_NR; c++)
 			if (vt_class_excluded(c, level) != ex[c])
 				fail_msg("level %d, class %s: %d", level,

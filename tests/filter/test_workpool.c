@@ -47,7 +47,11 @@ static void run(unsigned int nthreads)
 	for (uint64_t t = 0; t < TICKETS; t++) {
 		while (next < TICKETS && vt_workpool_pending(&pool) < SLOTS)
 			assert_int_equal(vt_workpool_submit(&pool), next++);
+		/* polling (the writer's emit) and waiting agree */
+		while (t % 2 && !vt_workpool_done(&pool, t))
+			usleep(10);
 		vt_workpool_wait(&pool, t);
+		assert_true(vt_workpool_done(&pool, t));
 		assert_int_equal(r.value[t % SLOTS], t * t);
 		vt_workpool_release(&pool);
 	}

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * filter/write.c: synthetic dumps (holes, excluded pfns, zero, random and
- * compressible pages) written with every codec and read back by the
- * project's reader; the same bytes for any thread count; flattened output
+ * The dump writer (filter/writer/): synthetic dumps (holes, excluded
+ * pfns, zero, random and compressible pages) written with every codec and
+ * read back by the project's reader; the same bytes for any thread count; flattened output
  * read directly and after -R equal to the regular file; an existing file
  * refused; no temporary file left; NULL pages, abort and a full disk give
  * INCOMPLETE dumps whose written pages read back.
@@ -24,6 +24,8 @@
 
 #include <cmocka.h>
 
+#include "flat.h"
+#include "kdump-layout.h"
 #include "write.h"
 #include "vmemtrim/dump.h"
 #include "vmemtrim/format.h"
@@ -326,36 +328,36 @@ static void check_raw_header(const char *path, const struct synth *s,
 
 	assert_true(len > 2 * PAGE);
 	assert_memory_equal(f, "KDUMP   ", 8);
-	assert_int_equal(le32(f + KDUMP_HDR_VERSION), 6);
-	assert_string_equal((const char *)f + KDUMP_HDR_UTSNAME + 65 * 4,
+	assert_int_equal(le32(f + VT_KDUMP_HDR(header_version)), 6);
+	assert_string_equal((const char *)f + VT_KDUMP_HDR(utsname) + 65 * 4,
 			    "x86_64");
-	assert_int_equal(le64(f + KDUMP_HDR_TIMESTAMP), 1700000000);
-	assert_int_equal(le64(f + KDUMP_HDR_TIMESTAMP + 8), 0);
-	assert_int_equal(le32(f + KDUMP_HDR_STATUS), status);
-	assert_int_equal(le32(f + KDUMP_HDR_BLOCK_SIZE), PAGE);
-	assert_int_equal(le32(f + KDUMP_HDR_SUB_HDR_SIZE),
+	assert_int_equal(le64(f + VT_KDUMP_HDR(tv_sec)), 1700000000);
+	assert_int_equal(le64(f + VT_KDUMP_HDR(tv_sec) + 8), 0);
+	assert_int_equal(le32(f + VT_KDUMP_HDR(status)), status);
+	assert_int_equal(le32(f + VT_KDUMP_HDR(block_size)), PAGE);
+	assert_int_equal(le32(f + VT_KDUMP_HDR(sub_hdr_size)),
 			 (104 + s->notes_size + PAGE - 1) / PAGE);
-	assert_int_equal(le32(f + KDUMP_HDR_BITMAP_BLOCKS), 2 * bm / PAGE);
-	assert_int_equal(le32(f + KDUMP_HDR_MAX_MAPNR), s->max_pfn);
-	assert_int_equal(le32(f + KDUMP_HDR_NR_CPUS), 1);
-	for (size_t i = KDUMP_HDR_SIZE; i < PAGE; i++)
+	assert_int_equal(le32(f + VT_KDUMP_HDR(bitmap_blocks)), 2 * bm / PAGE);
+	assert_int_equal(le32(f + VT_KDUMP_HDR(max_mapnr)), s->max_pfn);
+	assert_int_equal(le32(f + VT_KDUMP_HDR(nr_cpus)), 1);
+	for (size_t i = VT_KDUMP_HDR_SIZE; i < PAGE; i++)
 		assert_int_equal(f[i], 0);
-	assert_int_equal(le64(sub + KDUMP_SUB_PHYS_BASE), 0x1000000);
-	assert_int_equal(le32(sub + KDUMP_SUB_DUMP_LEVEL), dump_level);
-	assert_int_equal(le32(sub + KDUMP_SUB_SPLIT), 0);
-	assert_int_equal(le64(sub + KDUMP_SUB_START_PFN), 0);
-	assert_int_equal(le64(sub + KDUMP_SUB_END_PFN), s->max_pfn);
-	assert_int_equal(le64(sub + KDUMP_SUB_OFFSET_VMCOREINFO),
+	assert_int_equal(le64(sub + VT_KDUMP_SUB(phys_base)), 0x1000000);
+	assert_int_equal(le32(sub + VT_KDUMP_SUB(dump_level)), dump_level);
+	assert_int_equal(le32(sub + VT_KDUMP_SUB(split)), 0);
+	assert_int_equal(le64(sub + VT_KDUMP_SUB(start_pfn)), 0);
+	assert_int_equal(le64(sub + VT_KDUMP_SUB(end_pfn)), s->max_pfn);
+	assert_int_equal(le64(sub + VT_KDUMP_SUB(offset_vmcoreinfo)),
 			 PAGE + 104 + s->vmcoreinfo_off);
-	assert_int_equal(le64(sub + KDUMP_SUB_SIZE_VMCOREINFO),
+	assert_int_equal(le64(sub + VT_KDUMP_SUB(size_vmcoreinfo)),
 			 s->vmcoreinfo_size);
-	assert_int_equal(le64(sub + KDUMP_SUB_OFFSET_NOTE), PAGE + 104);
-	assert_int_equal(le64(sub + KDUMP_SUB_SIZE_NOTE), s->notes_size);
-	assert_int_equal(le64(sub + KDUMP_SUB_OFFSET_ERASEINFO), 0);
-	assert_int_equal(le64(sub + KDUMP_SUB_SIZE_ERASEINFO), 0);
-	assert_int_equal(le64(sub + KDUMP_SUB_START_PFN_64), 0);
-	assert_int_equal(le64(sub + KDUMP_SUB_END_PFN_64), s->max_pfn);
-	assert_int_equal(le64(sub + KDUMP_SUB_MAX_MAPNR_64), s->max_pfn);
+	assert_int_equal(le64(sub + VT_KDUMP_SUB(offset_note)), PAGE + 104);
+	assert_int_equal(le64(sub + VT_KDUMP_SUB(size_note)), s->notes_size);
+	assert_int_equal(le64(sub + VT_KDUMP_SUB(offset_eraseinfo)), 0);
+	assert_int_equal(le64(sub + VT_KDUMP_SUB(size_eraseinfo)), 0);
+	assert_int_equal(le64(sub + VT_KDUMP_SUB(start_pfn_64)), 0);
+	assert_int_equal(le64(sub + VT_KDUMP_SUB(end_pfn_64)), s->max_pfn);
+	assert_int_equal(le64(sub + VT_KDUMP_SUB(max_mapnr_64)), s->max_pfn);
 	assert_memory_equal(sub + 104, s->notes, s->notes_size);
 	free(f);
 }
@@ -373,9 +375,9 @@ static void check_zero_page_first(const char *path, const struct synth *s)
 
 	for (uint64_t pfn = 0; pfn < s->max_pfn; pfn++)
 		n += is_dumped(pfn);
-	assert_int_equal(le64(f + desc + KDUMP_PD_OFFSET), desc + n * 24);
-	assert_int_equal(le32(f + desc + KDUMP_PD_SIZE), PAGE);
-	assert_int_equal(le32(f + desc + KDUMP_PD_FLAGS), 0);
+	assert_int_equal(le64(f + desc + VT_KDUMP_PD(offset)), desc + n * 24);
+	assert_int_equal(le32(f + desc + VT_KDUMP_PD(size)), PAGE);
+	assert_int_equal(le32(f + desc + VT_KDUMP_PD(flags)), 0);
 	for (size_t i = 0; i < PAGE; i++)
 		assert_int_equal(f[desc + n * 24 + i], 0);
 	free(f);

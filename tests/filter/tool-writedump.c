@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * tool-writedump: write a synthetic kdump-compressed dump with
- * filter/write.c, for the shell tests (full disk, other readers).
+ * filter/writer/, for the shell tests (full disk, other readers).
  *
  *   tool-writedump [-c CODEC] [-t THREADS] [-n PFNS] [-z] [-F] [-f]
  *                  [-E EXPECTED] DUMPFILE|-

@@ -27,7 +27,9 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "flat.h"
 #include "internal.h"
+#include "kdump-layout.h"
 #include "vmemtrim/format.h"
 
 #define PAGE 4096u
@@ -432,9 +434,9 @@ static void raw_load(struct raw *r, const char *path)
 	r->buf = malloc(r->size);
 	assert_int_equal(fread(r->buf, 1, r->size, fp), r->size);
 	fclose(fp);
-	r->bs = vt_le32(r->buf + KDUMP_HDR_BLOCK_SIZE);
-	sub = (int)vt_le32(r->buf + KDUMP_HDR_SUB_HDR_SIZE);
-	r->bitmap_blocks = vt_le32(r->buf + KDUMP_HDR_BITMAP_BLOCKS);
+	r->bs = vt_le32(r->buf + VT_KDUMP_HDR(block_size));
+	sub = (int)vt_le32(r->buf + VT_KDUMP_HDR(sub_hdr_size));
+	r->bitmap_blocks = vt_le32(r->buf + VT_KDUMP_HDR(bitmap_blocks));
 	r->bm1 = (uint64_t)(1 + sub) * r->bs;
 	r->bm_len = (uint64_t)r->bitmap_blocks / 2 * r->bs;
 	r->bm2 = r->bm1 + r->bm_len;
@@ -442,7 +444,7 @@ static void raw_load(struct raw *r, const char *path)
 	r->nr_desc = 0;
 	for (uint64_t i = 0; i < r->bm_len; i++)
 		r->nr_desc += (uint64_t)__builtin_popcount(r->buf[r->bm2 + i]);
-	r->data = r->desc + r->nr_desc * KDUMP_PD_LEN;
+	r->data = r->desc + r->nr_desc * VT_KDUMP_PD_SIZE;
 }
 
 static bool raw_bit(const struct raw *r, uint64_t bm, uint64_t pfn)
@@ -458,7 +460,7 @@ static uint64_t raw_nth_pfn(const struct raw *r, uint64_t n, uint64_t *desc)
 	for (uint64_t pfn = 0;; pfn++) {
 		if (!raw_bit(r, r->bm2, pfn))
 			continue;
-		*desc = r->desc + idx++ * KDUMP_PD_LEN;
+		*desc = r->desc + idx++ * VT_KDUMP_PD_SIZE;
 		if (vt_le64(r->buf + *desc) != r->data && !n--)
 			return pfn;
 	}
@@ -519,15 +521,15 @@ struct rebuild {
 static void strip_sub_header(uint8_t *sub, int version)
 {
 	if (version < 6)
-		memset(sub + KDUMP_SUB_START_PFN_64, 0, 24);
+		memset(sub + VT_KDUMP_SUB(start_pfn_64), 0, 24);
 	if (version < 5)
-		memset(sub + KDUMP_SUB_OFFSET_ERASEINFO, 0, 16);
+		memset(sub + VT_KDUMP_SUB(offset_eraseinfo), 0, 16);
 	if (version < 4)
-		memset(sub + KDUMP_SUB_OFFSET_NOTE, 0, 16);
+		memset(sub + VT_KDUMP_SUB(offset_note), 0, 16);
 	if (version < 3)
-		memset(sub + KDUMP_SUB_OFFSET_VMCOREINFO, 0, 16);
+		memset(sub + VT_KDUMP_SUB(offset_vmcoreinfo), 0, 16);
 	if (version < 2)
-		memset(sub + KDUMP_SUB_SPLIT, 0, 20);
+		memset(sub + VT_KDUMP_SUB(split), 0, 20);
 }
 
 static size_t rebuild_pages(const struct raw *r, const struct rebuild *o,
@@ -539,19 +541,19 @@ static size_t rebuild_pages(const struct raw *r, const struct rebuild *o,
 	memset(out + pos, 0, PAGE); /* the shared zero page first */
 	pos += PAGE;
 	for (uint64_t i = 0; i < r->nr_desc; i++) {
-		const uint8_t *d = r->buf + r->desc + i * KDUMP_PD_LEN;
-		uint8_t *nd = out + desc + i * KDUMP_PD_LEN;
+		const uint8_t *d = r->buf + r->desc + i * VT_KDUMP_PD_SIZE;
+		uint8_t *nd = out + desc + i * VT_KDUMP_PD_SIZE;
 		uint64_t off = vt_le64(d);
 		lzo_uint n = PAGE;
 		size_t zn;
 
-		memset(nd, 0, KDUMP_PD_LEN);
+		memset(nd, 0, VT_KDUMP_PD_SIZE);
 		if (off == r->data) {
 			put64(nd, zero_off);
-			put32(nd + KDUMP_PD_SIZE, PAGE);
+			put32(nd + VT_KDUMP_PD(size), PAGE);
 			continue;
 		}
-		if (vt_le32(d + KDUMP_PD_FLAGS))
+		if (vt_le32(d + VT_KDUMP_PD(flags)))
 			assert_int_equal(lzo1x_decompress_safe(r->buf + off,
 							       vt_le32(d + 8),
 							       page, &n, NULL),
@@ -564,9 +566,9 @@ static size_t rebuild_pages(const struct raw *r, const struct rebuild *o,
 			zn = PAGE;
 			memcpy(z, page, PAGE);
 		} else {
-			put32(nd + KDUMP_PD_FLAGS, o->codec);
+			put32(nd + VT_KDUMP_PD(flags), o->codec);
 		}
-		put32(nd + KDUMP_PD_SIZE, (uint32_t)zn);
+		put32(nd + VT_KDUMP_PD(size), (uint32_t)zn);
 		memcpy(out + pos, z, zn);
 		pos += zn;
 	}
@@ -587,14 +589,14 @@ static size_t rebuild(const char *dst, const struct rebuild *o)
 	raw_load(&r, tpath("l31.kdump"));
 	bm = o->single_bitmap ? r.bm_len : 2 * r.bm_len;
 	desc = r.bm1 + bm;
-	data = desc + r.nr_desc * KDUMP_PD_LEN;
+	data = desc + r.nr_desc * VT_KDUMP_PD_SIZE;
 	out = calloc(1, data + PAGE + r.nr_desc * 2 * PAGE);
 	memcpy(out, r.buf, r.bm1);
 	/* single: the 2nd bitmap alone; else both */
 	memcpy(out + r.bm1, r.buf + (o->single_bitmap ? r.bm2 : r.bm1), bm);
-	put32(out + KDUMP_HDR_VERSION, (uint32_t)o->version);
-	put32(out + KDUMP_HDR_STATUS, o->codec);
-	put32(out + KDUMP_HDR_BITMAP_BLOCKS, (uint32_t)(bm / r.bs));
+	put32(out + VT_KDUMP_HDR(header_version), (uint32_t)o->version);
+	put32(out + VT_KDUMP_HDR(status), o->codec);
+	put32(out + VT_KDUMP_HDR(bitmap_blocks), (uint32_t)(bm / r.bs));
 	strip_sub_header(out + r.bs, o->version);
 	size = rebuild_pages(&r, o, out, desc, data);
 	write_file(dst, out, size);
@@ -706,7 +708,7 @@ static void test_truncated_pages(void **state)
 	for (int incomplete = 0; incomplete < 2; incomplete++) {
 		size_t cuts[2] = { desc + 10, vt_le64(r.buf + desc) + 7 };
 
-		put32(r.buf + KDUMP_HDR_STATUS,
+		put32(r.buf + VT_KDUMP_HDR(status),
 		      DUMP_DH_COMPRESSED_LZO |
 			      (incomplete ? DUMP_DH_COMPRESSED_INCOMPLETE : 0));
 		for (int c = 0; c < 2; c++) {
@@ -741,7 +743,7 @@ static void corrupt_header(const struct raw *r, int field, uint32_t v,
 	write_file(tpath("t"), copy, r->size);
 	free(copy);
 	expect_open_error(tpath("t"),
-			  field == KDUMP_HDR_VERSION ? VT_ERR_UNSUPPORTED :
+			  field == VT_KDUMP_HDR(header_version) ? VT_ERR_UNSUPPORTED :
 						       VT_ERR_FORMAT,
 			  word);
 }
@@ -752,20 +754,20 @@ static void test_bad_header_fields(void **state)
 
 	(void)state;
 	raw_load(&r, tpath("c31.kdump"));
-	corrupt_header(&r, KDUMP_HDR_SIGNATURE, 0x4d55444c, "signature");
-	corrupt_header(&r, KDUMP_HDR_VERSION, 7, "header version 7");
-	corrupt_header(&r, KDUMP_HDR_BLOCK_SIZE, 0, "block size 0");
-	corrupt_header(&r, KDUMP_HDR_BLOCK_SIZE, 1u << 30, "block size");
-	corrupt_header(&r, KDUMP_HDR_SUB_HDR_SIZE, 0x7fffffff, "sub header");
-	corrupt_header(&r, KDUMP_HDR_SUB_HDR_SIZE, 0xffffffff, "sub header");
-	corrupt_header(&r, KDUMP_HDR_BITMAP_BLOCKS, 1, "bitmap_blocks 1");
-	corrupt_header(&r, KDUMP_HDR_BITMAP_BLOCKS, 0xffffffff, "bitmaps");
+	corrupt_header(&r, VT_KDUMP_HDR(signature), 0x4d55444c, "signature");
+	corrupt_header(&r, VT_KDUMP_HDR(header_version), 7, "header version 7");
+	corrupt_header(&r, VT_KDUMP_HDR(block_size), 0, "block size 0");
+	corrupt_header(&r, VT_KDUMP_HDR(block_size), 1u << 30, "block size");
+	corrupt_header(&r, VT_KDUMP_HDR(sub_hdr_size), 0x7fffffff, "sub header");
+	corrupt_header(&r, VT_KDUMP_HDR(sub_hdr_size), 0xffffffff, "sub header");
+	corrupt_header(&r, VT_KDUMP_HDR(bitmap_blocks), 1, "bitmap_blocks 1");
+	corrupt_header(&r, VT_KDUMP_HDR(bitmap_blocks), 0xffffffff, "bitmaps");
 	/* a huge max_mapnr in a small file */
-	corrupt_header(&r, r.bs + KDUMP_SUB_MAX_MAPNR_64, 0x7fffffff,
+	corrupt_header(&r, r.bs + VT_KDUMP_SUB(max_mapnr_64), 0x7fffffff,
 		       "max_mapnr 0x7fffffff");
-	corrupt_header(&r, r.bs + KDUMP_SUB_SIZE_VMCOREINFO, 0x7fffffff,
+	corrupt_header(&r, r.bs + VT_KDUMP_SUB(size_vmcoreinfo), 0x7fffffff,
 		       "VMCOREINFO");
-	corrupt_header(&r, r.bs + KDUMP_SUB_OFFSET_NOTE, 0x7fffffff,
+	corrupt_header(&r, r.bs + VT_KDUMP_SUB(offset_note), 0x7fffffff,
 		       "ELF notes");
 	free(r.buf);
 }
@@ -782,7 +784,7 @@ static void corrupt_desc(const char *src, int field, uint32_t v,
 
 	raw_load(&r, tpath(src));
 	pfn = raw_nth_pfn(&r, 77, &desc);
-	if (field == KDUMP_PD_OFFSET)
+	if (field == VT_KDUMP_PD(offset))
 		put64(r.buf + desc, (uint64_t)v << 20);
 	else if (field < 0) /* garbage in place of the compressed data */
 		memset(r.buf + vt_le64(r.buf + desc), 0xa5, 200);
@@ -808,12 +810,12 @@ static void test_bad_page_descriptors(void **state)
 	};
 
 	(void)state;
-	corrupt_desc("l31.kdump", KDUMP_PD_SIZE, 5000,
+	corrupt_desc("l31.kdump", VT_KDUMP_PD(size), 5000,
 		     "data size 5000 exceeds block size 4096");
-	corrupt_desc("l31.kdump", KDUMP_PD_FLAGS, 0x40, "flags 0x40");
-	corrupt_desc("l31.kdump", KDUMP_PD_FLAGS, 3, "flags 0x3");
-	corrupt_desc("l31.kdump", KDUMP_PD_OFFSET, 1 << 20, "past the end");
-	corrupt_desc("l31.kdump", KDUMP_PD_FLAGS, 0, "uncompressed page");
+	corrupt_desc("l31.kdump", VT_KDUMP_PD(flags), 0x40, "flags 0x40");
+	corrupt_desc("l31.kdump", VT_KDUMP_PD(flags), 3, "flags 0x3");
+	corrupt_desc("l31.kdump", VT_KDUMP_PD(offset), 1 << 20, "past the end");
+	corrupt_desc("l31.kdump", VT_KDUMP_PD(flags), 0, "uncompressed page");
 	corrupt_desc("l31.kdump", -1, 0, "lzo");
 	corrupt_desc("c31.kdump", -1, 0, "zlib");
 	for (int i = 0; i < 2; i++) {
