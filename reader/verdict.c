@@ -3,10 +3,11 @@
  * Whole or damaged: see include/vmemtrim/verdict.h and docs/verdict.md.
  *
  * The page-table walk is bounded by the number of page-table pages: the
- * x86_64 walk gives one piece per absent table and per large leaf, and
- * where it reaches a PTE table (4 KiB leaves) the walk is restarted past
- * that table's 2 MiB, so no range is walked a page at a time except the
- * kernel image's, whose pages are checked one by one.
+ * coarse x86_64 walk gives one piece per absent table, per large leaf and
+ * per PTE table (vt_x86_64_walk_coarse()), so no range is walked a page
+ * at a time except the kernel image's, whose pages are checked one by
+ * one. The ranges walked (vt_kernel_areas_find()) are shared with the
+ * writer's critical set (filter/critical.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,6 @@
 #include "vmemtrim/x86_64.h"
 
 #define PAGE 4096ULL
-#define PMD_SPAN (1ULL << 21)
 #define PUD_SPAN (1ULL << 30)
 #define MAX_SYMBOL_PAGES 64
 
@@ -60,7 +60,6 @@ struct walk {
 	struct vt_verdict *v;
 	struct vt_dump *dump;
 	uint64_t last_table[8]; /* by level: tables already counted */
-	uint64_t resume; /* restart here (past a PTE table), 0: done */
 	bool image; /* check the mapped pages too */
 	bool zero_explains; /* dump level bit 1: zero pages excluded */
 	unsigned int nr_sym;
@@ -127,47 +126,22 @@ static int on_leaf(void *arg, const struct vt_leaf *l)
 		     l->level, 1);
 	else if (l->kind == VT_LEAF_MAPPED && w->image)
 		c->err = check_image(w, l);
-	if (c->err)
-		return 1;
-	/* a PTE table is present: its 4 KiB leaves need no visit */
-	if (!w->image && l->level == 1 && l->kind != VT_LEAF_TABLE_ABSENT) {
-		w->resume = (l->vaddr | (PMD_SPAN - 1)) + 1;
-		return 1;
-	}
-	return 0;
+	return c->err ? 1 : 0;
 }
 
+/* The image's pages one by one; elsewhere a PTE table's first piece. */
 static struct vt_error *walk_range(struct vt_x86_64 *x, struct walk *w,
 				   uint64_t start, uint64_t end)
 {
-	uint64_t v = start;
+	struct leaf_ctx c = { .w = w };
+	struct vt_error *err =
+		w->image ? vt_x86_64_walk(x, start, end, on_leaf, &c) :
+			   vt_x86_64_walk_coarse(x, start, end, on_leaf, &c);
 
-	while (v < end) {
-		struct leaf_ctx c = { .w = w };
-		struct vt_error *err;
-
-		w->resume = 0;
-		err = vt_x86_64_walk(x, v, end, on_leaf, &c);
-		if (!err)
-			err = c.err;
-		if (err)
-			return err;
-		if (w->resume <= v)
-			break;
-		v = w->resume;
-	}
-	return NULL;
+	return err ? err : c.err;
 }
 
 /* --- the ranges ------------------------------------------------------------ */
-
-static uint64_t hex_key(const struct vt_vmcoreinfo *vi, const char *key,
-			uint64_t dflt)
-{
-	const char *s = vt_vmcoreinfo_get(vi, key);
-
-	return s ? strtoull(s, NULL, 16) : dflt;
-}
 
 /* The image pages that hold a SYMBOL() VMCOREINFO publishes. */
 static void find_symbols(const struct vt_vmcoreinfo *vi, uint64_t start,
@@ -184,26 +158,6 @@ static void find_symbols(const struct vt_vmcoreinfo *vi, uint64_t start,
 		if (a >= start && a < end)
 			w->sym_page[w->nr_sym++] = a / PAGE;
 	}
-}
-
-static struct vt_error *check_image_range(struct vt_dump *dump,
-					  struct vt_x86_64 *x, struct walk *w)
-{
-	const struct vt_vmcoreinfo *vi = vt_dump_vmcoreinfo(dump);
-	const char *size = vt_vmcoreinfo_get(vi, "NUMBER(KERNEL_IMAGE_SIZE)");
-	uint64_t end = VT_X86_64_START_KERNEL_MAP +
-		       (size ? strtoull(size, NULL, 10) : PUD_SPAN);
-	uint64_t start =
-		hex_key(vi, "SYMBOL(_stext)", VT_X86_64_START_KERNEL_MAP);
-	struct vt_error *err;
-
-	if (start < VT_X86_64_START_KERNEL_MAP || start >= end)
-		start = VT_X86_64_START_KERNEL_MAP;
-	find_symbols(vi, start, end, w);
-	w->image = true;
-	err = walk_range(x, w, start - start % PAGE, end);
-	w->image = false;
-	return err;
 }
 
 /*
@@ -229,23 +183,51 @@ static uint64_t direct_map_base(struct vt_dump *dump, struct vt_x86_64 *x)
 	return base % PUD_SPAN ? 0 : base;
 }
 
+void vt_kernel_areas_find(struct vt_dump *dump, struct vt_x86_64 *x,
+			  const struct vt_vmemmap *vm,
+			  struct vt_kernel_areas *a)
+{
+	const struct vt_vmcoreinfo *vi = vt_dump_vmcoreinfo(dump);
+	const struct vt_kernel_profile *kp = vt_dump_profile(dump);
+	const char *size = vt_vmcoreinfo_get(vi, "NUMBER(KERNEL_IMAGE_SIZE)");
+	const char *stext = vt_vmcoreinfo_get(vi, "SYMBOL(_stext)");
+	uint64_t span = vt_dump_info(dump)->max_pfn * PAGE;
+
+	memset(a, 0, sizeof(*a));
+	a->image_end = VT_X86_64_START_KERNEL_MAP +
+		       (size ? strtoull(size, NULL, 10) : PUD_SPAN);
+	a->image_start =
+		stext ? strtoull(stext, NULL, 16) : VT_X86_64_START_KERNEL_MAP;
+	if (a->image_start < VT_X86_64_START_KERNEL_MAP ||
+	    a->image_start >= a->image_end)
+		a->image_start = VT_X86_64_START_KERNEL_MAP;
+	a->dmap_start = direct_map_base(dump, x);
+	if (a->dmap_start)
+		a->dmap_end = a->dmap_start + span;
+	if (vm && kp->size_page.known) {
+		a->vmemmap_start = vt_vmemmap_base(vm);
+		a->vmemmap_end = a->vmemmap_start +
+				 vt_dump_info(dump)->max_pfn *
+					 (uint64_t)kp->size_page.value;
+	}
+}
+
 static struct vt_error *check_tables(struct vt_dump *dump, struct vt_x86_64 *x,
 				     struct vt_vmemmap *vm, struct walk *w)
 {
-	const struct vt_dump_info *info = vt_dump_info(dump);
-	const struct vt_kernel_profile *kp = vt_dump_profile(dump);
-	uint64_t dmap = direct_map_base(dump, x), span = info->max_pfn * PAGE;
-	struct vt_error *err = check_image_range(dump, x, w);
+	struct vt_kernel_areas a;
+	struct vt_error *err;
 
-	if (!err && dmap)
-		err = walk_range(x, w, dmap, dmap + span);
-	if (!err && vm && kp->size_page.known) {
-		uint64_t base = vt_vmemmap_base(vm);
-
-		err = walk_range(x, w, base,
-				 base + info->max_pfn *
-						 (uint64_t)kp->size_page.value);
-	}
+	vt_kernel_areas_find(dump, x, vm, &a);
+	find_symbols(vt_dump_vmcoreinfo(dump), a.image_start, a.image_end, w);
+	w->image = true;
+	err = walk_range(x, w, a.image_start - a.image_start % PAGE,
+			 a.image_end);
+	w->image = false;
+	if (!err && a.dmap_start)
+		err = walk_range(x, w, a.dmap_start, a.dmap_end);
+	if (!err && a.vmemmap_start)
+		err = walk_range(x, w, a.vmemmap_start, a.vmemmap_end);
 	return err;
 }
 

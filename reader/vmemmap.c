@@ -47,7 +47,29 @@ struct vt_vmemmap {
 	uint64_t base; /* vmemmap_base */
 	uint64_t bad_roots; /* mem_section roots that could not be read */
 	char first_bad[160]; /* why the first of them could not be */
+	bool note_roots; /* read_virt() notes the pfns it reads in roots[] */
+	uint64_t *roots; /* pfns of the root array and the roots' pages */
+	size_t nr_roots, roots_cap;
 };
+
+/* One more page that mem_section's roots are read from (no repeats). */
+static struct vt_error *note_root_pfn(struct vt_vmemmap *vm, uint64_t pfn)
+{
+	if (vm->nr_roots && vm->roots[vm->nr_roots - 1] == pfn)
+		return NULL;
+	if (vm->nr_roots == vm->roots_cap) {
+		size_t cap = vm->roots_cap ? 2 * vm->roots_cap : 16;
+		uint64_t *p = realloc(vm->roots, cap * sizeof(*p));
+
+		if (!p)
+			return vt_error_new(VT_ERR_NOMEM,
+					    "mem_section roots: out of memory");
+		vm->roots = p;
+		vm->roots_cap = cap;
+	}
+	vm->roots[vm->nr_roots++] = pfn;
+	return NULL;
+}
 
 /* vt_dump_pfn_run, with pfns past max_pfn one endless hole. */
 static struct vt_error *pfn_state(struct vt_vmemmap *vm, uint64_t pfn,
@@ -80,6 +102,8 @@ static struct vt_error *read_virt(struct vt_vmemmap *vm, uint64_t vaddr,
 		if (chunk > len)
 			chunk = len;
 		err = vt_x86_64_vtop(vm->x, vaddr, &paddr, NULL);
+		if (!err && vm->note_roots)
+			err = note_root_pfn(vm, paddr / VM_PAGE_SIZE);
 		if (!err)
 			err = vt_dump_read_paddr(vm->dump, paddr, p, chunk);
 		if (err)
@@ -186,6 +210,7 @@ static struct vt_error *read_sections(struct vt_vmemmap *vm,
 	struct vt_error *err = NULL;
 	uint8_t ptrs[VM_PAGE_SIZE];
 
+	vm->note_roots = true;
 	/* the root array, a page of pointers at a time */
 	for (uint64_t r0 = 0; r0 < nr_roots && !err; r0 += VM_PAGE_SIZE / 8) {
 		uint64_t n = nr_roots - r0 < VM_PAGE_SIZE / 8 ?
@@ -298,6 +323,7 @@ struct vt_error *vt_vmemmap_new(struct vt_dump *dump, struct vt_x86_64 *x,
 	err = size_sections(vm, kp);
 	if (!err)
 		err = read_sections(vm, kp);
+	vm->note_roots = false;
 	if (!err)
 		err = find_base(vm);
 	if (err) {
@@ -313,7 +339,14 @@ void vt_vmemmap_free(struct vt_vmemmap *vm)
 	if (!vm)
 		return;
 	free(vm->map);
+	free(vm->roots);
 	free(vm);
+}
+
+size_t vt_vmemmap_root_pfns(const struct vt_vmemmap *vm, const uint64_t **pfns)
+{
+	*pfns = vm->roots;
+	return vm->nr_roots;
 }
 
 uint64_t vt_vmemmap_bad_roots(const struct vt_vmemmap *vm)

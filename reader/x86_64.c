@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "io.h"
 #include "vmemtrim/vmcoreinfo.h"
@@ -183,6 +184,8 @@ static void set_piece(struct resolved *r, enum vt_leaf_kind kind,
 	r->leaf.table_paddr = table;
 	r->entry = entry;
 	r->loop = false;
+	r->leaf.entry = 0;
+	memset(r->leaf.tables, 0, sizeof(r->leaf.tables));
 }
 
 static bool table_outside(const struct vt_x86_64 *x, uint64_t table)
@@ -206,9 +209,9 @@ static struct vt_error *resolve(struct vt_x86_64 *x, uint64_t vaddr,
 				struct resolved *r)
 {
 	uint64_t table = x->top_paddr, parent = x->top_paddr, entry = 0, addr;
-	uint64_t path[X86_MAX_LEVELS + 1]; /* tables walked, by level */
 	int level = x->levels;
 	struct vt_error *err;
+	uint64_t seen[X86_MAX_LEVELS + 1] = { 0 }; /* tables read, by level */
 	bool absent;
 
 	for (;;) {
@@ -219,7 +222,7 @@ static struct vt_error *resolve(struct vt_x86_64 *x, uint64_t vaddr,
 			int up = level < x->levels ? level + 1 : level;
 
 			set_piece(r, VT_LEAF_BAD, vaddr, up, parent, entry);
-			return NULL;
+			break;
 		}
 		err = load_table(x, level, table, &absent);
 		if (err)
@@ -230,13 +233,14 @@ static struct vt_error *resolve(struct vt_x86_64 *x, uint64_t vaddr,
 				  level < x->levels ? level + 1 : level, table,
 				  entry);
 			r->leaf.level = level;
-			return NULL;
+			break;
 		}
+		seen[level] = table;
 		entry = x->cache[level].ent[(vaddr >> shift) & 511];
 		if (!(entry & PTE_PRESENT)) {
 			set_piece(r, VT_LEAF_UNMAPPED, vaddr, level, table,
 				  entry);
-			return NULL;
+			break;
 		}
 		addr = entry & PTE_PFN_MASK & ~x->sme_mask;
 		if (is_leaf(level, entry)) {
@@ -246,27 +250,31 @@ static struct vt_error *resolve(struct vt_x86_64 *x, uint64_t vaddr,
 				  addr < x->max_paddr ? VT_LEAF_MAPPED :
 							VT_LEAF_BAD,
 				  vaddr, level, table, entry);
-			if (r->leaf.kind == VT_LEAF_MAPPED)
+			if (r->leaf.kind == VT_LEAF_MAPPED) {
 				r->leaf.paddr = addr;
-			return NULL;
+				r->leaf.entry = entry;
+			}
+			break;
 		}
 		/*
 		 * An entry pointing back at a table of this walk (a corrupt
 		 * kernel's loop) would translate through page-table bytes.
 		 */
-		path[level] = table;
 		for (int l = level; l <= x->levels; l++) {
-			if (path[l] == addr) {
+			if (seen[l] == addr) {
 				set_piece(r, VT_LEAF_BAD, vaddr, level, table,
 					  entry);
 				r->loop = true;
-				return NULL;
+				goto out;
 			}
 		}
 		parent = table;
 		table = addr;
 		level--;
 	}
+out:
+	memcpy(r->leaf.tables, seen, sizeof(r->leaf.tables));
+	return NULL;
 }
 
 /* The end of the non-canonical hole that @vaddr lies in. */
@@ -348,8 +356,8 @@ static int emit_piece(const struct resolved *r, uint64_t v, uint64_t end,
 	return fn(arg, &leaf);
 }
 
-struct vt_error *vt_x86_64_walk(struct vt_x86_64 *x, uint64_t start,
-				uint64_t end, vt_leaf_fn fn, void *arg)
+static struct vt_error *walk(struct vt_x86_64 *x, uint64_t start, uint64_t end,
+			     bool coarse, vt_leaf_fn fn, void *arg)
 {
 	uint64_t v = start, next;
 	struct vt_error *err;
@@ -371,9 +379,25 @@ struct vt_error *vt_x86_64_walk(struct vt_x86_64 *x, uint64_t start,
 		}
 		if (emit_piece(&r, v, end, fn, arg, &next))
 			return NULL;
+		/* a PTE table in the dump: on past its 2 MiB */
+		if (coarse && r.leaf.level == 1 &&
+		    r.leaf.kind != VT_LEAF_TABLE_ABSENT)
+			next = (v | ((1ULL << level_shift(2)) - 1)) + 1;
 		if (next == 0) /* the top of the address space */
 			return NULL;
 		v = next;
 	}
 	return NULL;
+}
+
+struct vt_error *vt_x86_64_walk(struct vt_x86_64 *x, uint64_t start,
+				uint64_t end, vt_leaf_fn fn, void *arg)
+{
+	return walk(x, start, end, false, fn, arg);
+}
+
+struct vt_error *vt_x86_64_walk_coarse(struct vt_x86_64 *x, uint64_t start,
+				       uint64_t end, vt_leaf_fn fn, void *arg)
+{
+	return walk(x, start, end, true, fn, arg);
 }

@@ -66,6 +66,22 @@ struct vt_verdict {
  * the error code of why). Errors only for failures to read the dump
  * itself; what is missing is a finding.
  */
+/*
+ * The kernel's own address ranges, found from the dump alone: the image
+ * (SYMBOL(_stext) up to __START_KERNEL_map + KERNEL_IMAGE_SIZE, or 1 GiB),
+ * the direct map of every pfn below max_pfn (from SYMBOL(mem_section), a
+ * direct-map address; 0, 0 when not found), the vmemmap of every pfn
+ * below max_pfn (0, 0 without @vm or SIZE(page)). [start, end).
+ */
+struct vt_kernel_areas {
+	uint64_t image_start, image_end;
+	uint64_t dmap_start, dmap_end;
+	uint64_t vmemmap_start, vmemmap_end;
+};
+void vt_kernel_areas_find(struct vt_dump *dump, struct vt_x86_64 *x,
+			  const struct vt_vmemmap *vm,
+			  struct vt_kernel_areas *a);
+
 struct vt_error *vt_verdict_check(struct vt_dump *dump, struct vt_x86_64 *x,
 				  struct vt_vmemmap *vm,
 				  const struct vt_vmemmap_summary *sum,

@@ -33,6 +33,12 @@ uint64_t vt_vmemmap_base(const struct vt_vmemmap *vm); /* vmemmap_base */
    having no mem_map */
 uint64_t vt_vmemmap_bad_roots(const struct vt_vmemmap *vm);
 uint64_t vt_vmemmap_section_pfns(const struct vt_vmemmap *vm);
+/*
+ * The pfns mem_section was read from: the pages of the root array and of
+ * the roots (those that could be translated), in the order read, no pfn
+ * twice in a row; *pfns is good while @vm lives.
+ */
+size_t vt_vmemmap_root_pfns(const struct vt_vmemmap *vm, const uint64_t **pfns);
 
 /* Why a pfn's struct page cannot be read from the dump. */
 enum vt_struct_page_state {

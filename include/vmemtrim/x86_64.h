@@ -81,7 +81,21 @@ struct vt_leaf {
 	 */
 	int level;
 	uint64_t table_paddr;
+	/*
+	 * The page-table pages the walk read on its way to this piece, by
+	 * level (tables[levels] is the top table); 0 where no table was
+	 * read (below @level, or a table not in the dump).
+	 */
+	uint64_t tables[6];
+	/*
+	 * MAPPED: the leaf entry as the kernel wrote it (its permission
+	 * bits: VT_X86_64_RW, VT_X86_64_NX); else 0.
+	 */
+	uint64_t entry;
 };
+
+#define VT_X86_64_RW (1ULL << 1) /* writable */
+#define VT_X86_64_NX (1ULL << 63) /* not executable */
 
 /*
  * Walk [@start, @end) in ascending order, calling @fn for each piece
@@ -92,5 +106,15 @@ struct vt_leaf {
 typedef int (*vt_leaf_fn)(void *arg, const struct vt_leaf *leaf);
 struct vt_error *vt_x86_64_walk(struct vt_x86_64 *x, uint64_t start,
 				uint64_t end, vt_leaf_fn fn, void *arg);
+
+/*
+ * vt_x86_64_walk(), but of a PTE table that is in the dump only its first
+ * piece is reported: the walk goes on past the table's 2 MiB. The pieces
+ * are then bounded by the number of page-table pages (and large leaves),
+ * not by the 4 KiB pages mapped: for a walk that wants the tables, not
+ * every page.
+ */
+struct vt_error *vt_x86_64_walk_coarse(struct vt_x86_64 *x, uint64_t start,
+				       uint64_t end, vt_leaf_fn fn, void *arg);
 
 #endif
