@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Inside the crash module: the dump's findings, read once at load, and the
- * parts that share them (vmemtrim.c: load and registration; command.c: the
- * vmemmap command; filter.c: the output line filter; guard.c: the wrapped
- * built-in commands). Every name stays inside the module: crash exports
+ * parts that share them (vmemtrim.c: load and registration; dump.c: the
+ * dump and its missing runs; command.c: the vmemmap command; filter.c: the
+ * output line filter; guard.c: the wrapped built-in commands). Every name stays inside the module: crash exports
  * its own symbols to extensions, and ours must not bind to them.
  */
 #ifndef VMEMTRIM_EXTENSION_MODULE_H
@@ -45,6 +45,9 @@ struct ext_state {
 /* crash's model: one dump per session, so one state per module */
 extern struct ext_state ext;
 
+/* dump.c: open the dump crash opened (at load), close it (at unload) */
+void ext_dump_open(void);
+void ext_dump_close(void);
 bool ext_lacks_struct_pages(void);
 /* The missing run holding @pfn, or NULL. */
 const struct missing_run *ext_missing_run_of(uint64_t pfn);

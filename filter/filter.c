@@ -82,19 +82,6 @@ static struct vt_error *fill_header(struct fl_run *c,
 	return NULL;
 }
 
-/* Stop classifying: every page is dumped, and -e has nothing to drop. */
-void fl_go_blind(struct fl_run *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(c->r->blind, sizeof(c->r->blind), fmt, ap);
-	va_end(ap);
-	c->blind = true;
-	vt_exclude_free(c->ex);
-	c->ex = NULL;
-}
-
 /*
  * Stop classifying because of *@err (its message is the reason the
  * report gives), and carry on: the error is caught.

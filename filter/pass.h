@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "classify.h"
-#include "filter.h"
+#include "run.h"
 #include "vmemtrim/dump.h"
 #include "vmemtrim/error.h"
 

@@ -5,6 +5,8 @@
  * the main thread: the counts, the stored bitmaps, what -e may leave out.
  * Ticket t of the pool is block t, computed into slot t % nslots.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,19 @@
 #include "pass.h"
 #include "vmemtrim/x86_64.h"
 #include "workpool.h"
+
+/* Stop classifying: every page is dumped, and -e has nothing to drop. */
+void fl_go_blind(struct fl_run *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->r->blind, sizeof(c->r->blind), fmt, ap);
+	va_end(ap);
+	c->blind = true;
+	vt_exclude_free(c->ex);
+	c->ex = NULL;
+}
 
 #define P1_MAX_THREADS 4 /* pass 1 workers by default, at most */
 

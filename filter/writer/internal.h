@@ -5,7 +5,8 @@
  *                 counts, failure, the calls of write.h
  *   compress.c    the batches of pages and the compression pool
  *   header.c      the layout: disk_dump_header, sub header, bitmap area
- *   sink.c        output sinks: what both kinds share, and the choice
+ *   sink-open.c   the choice of the output sink, made once
+ *   sink.c        what both kinds of sink share
  *   sink-file.c   a regular file (preallocated, its own writer thread)
  *   sink-flat.c   a flattened (-F) stream
  *   reassemble.c  -R: a flattened stream back into a regular file
@@ -31,7 +32,7 @@ struct wr_sink;
 /*
  * One table per kind of output. Whether the dump is a regular file or a
  * flattened stream is decided once, by the table chosen in
- * wr_sink_open(); the core asks the sink, never the options.
+ * wr_sink_open() (sink-open.c); the core asks the sink, never the options.
  */
 struct wr_sink_ops {
 	/*

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Output sinks: the choice between a regular file and a flattened stream,
- * made once here, and what both kinds share (the temporary file, the
- * staged bitmaps, installing the file under its final name).
+ * What both kinds of output sink share: the staged bitmaps, installing
+ * the file under its final name (sink-open.c chooses the kind).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,35 +10,6 @@
 
 #include "internal.h"
 #include "outfile.h"
-
-struct vt_error *wr_sink_open(const struct vt_writer_opts *opts,
-			      struct wr_sink **out)
-{
-	bool flat = opts->flattened || !opts->path;
-	struct wr_sink *s = flat ? wr_flat_sink_new() : wr_file_sink_new();
-	struct vt_error *err = NULL;
-
-	*out = NULL;
-	if (!s)
-		return vt_error_new(VT_ERR_NOMEM, "out of memory");
-	s->ops = flat ? &wr_flat_ops : &wr_file_ops;
-	s->fd = opts->out_fd;
-	s->force = opts->force;
-	if (opts->path && !(s->path = strdup(opts->path))) {
-		s->fd = -1;
-		s->ops->free(s);
-		return vt_error_new(VT_ERR_NOMEM, "out of memory");
-	}
-	s->name = s->path ? s->path : STDOUT_NAME;
-	if (s->path) {
-		s->fd = -1;
-		err = vt_outfile_check(s->path, s->force);
-		if (!err)
-			err = vt_outfile_temp(s->path, &s->tmp, &s->fd);
-	}
-	*out = s;
-	return err;
-}
 
 int wr_sink_stage(struct wr_sink *s, const uint8_t *bm1, const uint8_t *bm2,
 		  size_t len, uint8_t mask)
