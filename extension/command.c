@@ -84,7 +84,8 @@ static void print_summary(void)
 		fprintf(fp, ", dump level %d", ext.f.info->dump_level);
 	fprintf(fp, ")\n");
 	fprintf(fp, "        EXCLUDED_VMEMMAP: %s\n", bit ? "set" : "not set");
-	fprintf(fp, "                RAM PFNS: %" PRIu64 "\n", ext.f.counts.ram);
+	fprintf(fp, "                RAM PFNS: %" PRIu64 "\n",
+		ext.f.counts.ram);
 	if (!ext.f.vm) {
 		fprintf(fp, "            STRUCT PAGES: unknown: %s\n",
 			ext.f.vm_err->message);
@@ -287,7 +288,8 @@ void ext_cmd_vmemmap(void)
 		      "%s: cannot tell which struct pages are missing: %s\n",
 		      ext.path, ext.f.vm_err->message);
 	if (query) {
-		err = vt_vmemmap_pfn(ext.f.vm, query_pfn(query, query_arg), &rep);
+		err = vt_vmemmap_pfn(ext.f.vm, query_pfn(query, query_arg),
+				     &rep);
 		if (err) {
 			char msg[BUFSIZE];
 
@@ -305,4 +307,3 @@ void ext_cmd_vmemmap(void)
 	else
 		print_summary();
 }
-

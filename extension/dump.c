@@ -63,8 +63,9 @@ void ext_dump_open(void)
 	err = vt_vmemmap_ranges(ext.f.vm, 0, ext.f.info->max_pfn, collect_run,
 				NULL);
 	if (!err && ext.runs_nomem)
-		err = vt_error_new(VT_ERR_NOMEM,
-				   "out of memory listing missing struct pages");
+		err = vt_error_new(
+			VT_ERR_NOMEM,
+			"out of memory listing missing struct pages");
 	if (err) {
 		vt_findings_drop_vmemmap(&ext.f, err);
 		ext.nr_runs = 0;

@@ -218,4 +218,3 @@ void ext_cmd_vmemmap_cleanup(void)
 {
 	ext_filter_end();
 }
-

@@ -119,7 +119,8 @@ static void guarded(enum guard_kind k)
 		"WARNING: %" PRIu64 " pfns in %" PRIu64
 		" ranges lack struct page data in this dump; %s"
 		" (\"vmemmap -r\")\n",
-		ext.f.sum.missing_pfns, ext.f.sum.missing_ranges, warning_tail(g));
+		ext.f.sum.missing_pfns, ext.f.sum.missing_ranges,
+		warning_tail(g));
 	ext_filter_begin();
 	g->orig();
 	ext_filter_end();
@@ -159,4 +160,3 @@ void ext_guard_remove(void)
 		g->entry = NULL;
 	}
 }
-

@@ -150,8 +150,8 @@ struct vt_error *fl_compute_block(const struct fl_decide *d, struct blk *b,
 	err = b->blind ? NULL :
 			 vt_pcp_resolve_dump(vt_classifier_pcp(d->g.cls),
 					     d->g.dump, b->x,
-					     d->excluded[VT_CLASS_PCP_FREE], a, n,
-					     b->classes);
+					     d->excluded[VT_CLASS_PCP_FREE], a,
+					     n, b->classes);
 	if (err)
 		return err;
 	for (uint64_t i = 0; i < n; i += 8)

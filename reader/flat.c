@@ -114,7 +114,7 @@ static struct vt_error *check_header(int fd, uint64_t stream_size)
 }
 
 static struct vt_error *rec_check(enum vt_flat_rec kind, int64_t off,
-				   int64_t size, uint64_t pos)
+				  int64_t size, uint64_t pos)
 {
 	if (kind == VT_FLAT_REC_NEGATIVE)
 		return vt_error_new(

@@ -32,9 +32,9 @@ struct vt_error *vt_pread_full(int fd, const char *path, void *buf, size_t len,
 
 	if (err && err->errnum && !err->path)
 		err->path = strdup(path);
-	return vt_error_prefix(err,
-			       "%s: reading %s (%zu bytes at offset %llu): ",
-			       path, what, len, (unsigned long long)off);
+	return vt_error_prefix(
+		err, "%s: reading %s (%zu bytes at offset %llu): ", path, what,
+		len, (unsigned long long)off);
 }
 
 /*

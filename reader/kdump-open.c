@@ -54,8 +54,8 @@ static struct vt_error *parse_header(struct kd_file *kf, const uint8_t *h)
 	in->status = vt_le32(h + VT_KDUMP_HDR(status));
 	in->page_size = kf->bs = bs;
 	for (int i = 0; i < 6; i++)
-		copy_uts(uts[i],
-			 h + VT_KDUMP_HDR(utsname) + i * VT_KDUMP_UTS_FIELD_LEN);
+		copy_uts(uts[i], h + VT_KDUMP_HDR(utsname) +
+					 i * VT_KDUMP_UTS_FIELD_LEN);
 	in->crash_time = (int64_t)vt_le64(h + VT_KDUMP_HDR(tv_sec));
 	in->nr_cpus = (int32_t)vt_le32(h + VT_KDUMP_HDR(nr_cpus));
 	kf->max_pfn = vt_le32(h + VT_KDUMP_HDR(max_mapnr));
@@ -135,9 +135,9 @@ static struct vt_error *parse_sub_header(struct kd_file *kf)
 				MAX_VMCOREINFO_SIZE, "VMCOREINFO",
 				&kf->vmcoreinfo, &in->vmcoreinfo_size);
 	if (!err && version >= 4)
-		err = read_blob(kf, sub, VT_KDUMP_SUB(offset_note), MAX_NOTES_SIZE,
-				"ELF notes", (char **)&kf->notes,
-				&in->notes_size);
+		err = read_blob(kf, sub, VT_KDUMP_SUB(offset_note),
+				MAX_NOTES_SIZE, "ELF notes",
+				(char **)&kf->notes, &in->notes_size);
 	in->vmcoreinfo = kf->vmcoreinfo;
 	in->notes = kf->notes;
 	return err;
@@ -174,7 +174,8 @@ static struct vt_error *layout_bitmaps(struct kd_file *kf, const uint8_t *h)
 		return vt_error_new(
 			VT_ERR_FORMAT,
 			"bitmap_blocks %llu at offset %d (%llu bytes) cannot hold max_mapnr 0x%llx (%llu bytes per bitmap)",
-			(unsigned long long)blocks, (int)VT_KDUMP_HDR(bitmap_blocks),
+			(unsigned long long)blocks,
+			(int)VT_KDUMP_HDR(bitmap_blocks),
 			(unsigned long long)area,
 			(unsigned long long)kf->max_pfn,
 			(unsigned long long)need);

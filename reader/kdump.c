@@ -71,7 +71,7 @@ static struct vt_error *bm_word(struct kd_file *kf, int which, uint64_t word,
 			n = CHUNK_BYTES;
 		bm->chunk = NO_CHUNK;
 		err = vt_kd_read(kf, bm->buf, (size_t)n, bm->off + start,
-			      which ? "2nd bitmap" : "1st bitmap");
+				 which ? "2nd bitmap" : "1st bitmap");
 		if (err)
 			return err;
 		bm->chunk = chunk;
@@ -373,8 +373,10 @@ static struct vt_error *desc_raw(struct kd_file *kf, uint64_t idx, uint64_t pos,
 	if (n > DC_ENTRIES)
 		n = DC_ENTRIES;
 	if (n == 0)
-		return vt_kd_read(kf, raw, VT_KDUMP_PD_SIZE, pos, "page descriptor");
-	err = vt_kd_read(kf, kf->dc, n * VT_KDUMP_PD_SIZE, pos, "page descriptor");
+		return vt_kd_read(kf, raw, VT_KDUMP_PD_SIZE, pos,
+				  "page descriptor");
+	err = vt_kd_read(kf, kf->dc, n * VT_KDUMP_PD_SIZE, pos,
+			 "page descriptor");
 	kf->dc_first = idx;
 	kf->dc_count = err ? 0 : n;
 	if (!err)

@@ -88,7 +88,6 @@ static bool area_ok(const struct area *a, uint64_t off, uint64_t len)
 	return true;
 }
 
-
 /* A small kernel variable (a pointer or an index); missing is an error. */
 static struct vt_error *read_var(const struct vt_printk *p, const char *name,
 				 uint64_t vaddr, int bytes, uint64_t *out)

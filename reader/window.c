@@ -43,4 +43,3 @@ void vt_dump_window_release(struct vt_dump_window *w)
 	w->file = NULL;
 	w->off = w->len = 0;
 }
-

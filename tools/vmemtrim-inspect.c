@@ -172,7 +172,8 @@ static struct vt_error *query_pfn(const struct options *o,
 			return vt_error_new(VT_ERR_INVALID,
 					    "cannot map struct page address "
 					    "0x%" PRIx64 " to a pfn: %s",
-					    o->query_value, f->g.vm_err->message);
+					    o->query_value,
+					    f->g.vm_err->message);
 		if (o->query_value < vt_vmemmap_base(f->g.vm) ||
 		    (o->query_value - vt_vmemmap_base(f->g.vm)) %
 			    kp->size_page.value)
@@ -364,7 +365,8 @@ static struct vt_error *text_ranges(const struct findings *f)
 	printf("pfn ranges lacking struct page data:\n");
 	printf("  %-12s  %-12s  %12s  %s\n", "start pfn", "end pfn", "count",
 	       "why");
-	err = vt_vmemmap_ranges(f->g.vm, 0, f->g.info->max_pfn, text_range, &total);
+	err = vt_vmemmap_ranges(f->g.vm, 0, f->g.info->max_pfn, text_range,
+				&total);
 	if (!err)
 		printf("  total: %" PRIu64 " pfns in %" PRIu64 " ranges\n",
 		       total, f->g.sum.missing_ranges);
@@ -538,7 +540,8 @@ static struct vt_error *print_dmesg(const struct options *o)
 
 		snprintf(prefix, sizeof(prefix),
 			 "vmemtrim-inspect: warning: %s: ", o->paths[0]);
-		vt_printk_summary_print(stderr, prefix, vt_printk_summary_of(p));
+		vt_printk_summary_print(stderr, prefix,
+					vt_printk_summary_of(p));
 	}
 	free(b.line);
 	vt_printk_free(p);

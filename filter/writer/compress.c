@@ -114,8 +114,7 @@ static void compress_work(void *arg, unsigned int worker, uint64_t ticket)
 {
 	struct wr_compress *c = arg;
 
-	compress_batch(c, &c->batches[ticket % c->nbatch],
-		       &c->scratch[worker]);
+	compress_batch(c, &c->batches[ticket % c->nbatch], &c->scratch[worker]);
 }
 
 struct vt_error *wr_compress_start(struct wr_compress *c, uint32_t bs,

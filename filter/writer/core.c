@@ -119,8 +119,7 @@ static void drop_descs_past(struct vt_writer *w, uint64_t end)
  * below @durable (written now where the sink can still take them) and
  * return the error. No further page writes happen.
  */
-static struct vt_error *fail_write(struct vt_writer *w, int e,
-				   uint64_t durable)
+static struct vt_error *fail_write(struct vt_writer *w, int e, uint64_t durable)
 {
 	const struct wr_sink_ops *ops = w->sink->ops;
 	struct vt_error *err;
@@ -145,12 +144,11 @@ static struct vt_error *fail_write(struct vt_writer *w, int e,
 	}
 	w->pcount = 0;
 	w->dlen = 0;
-	err = vt_error_new(VT_ERR_IO, "%s: %s after %llu of %llu pages%s",
-			   w->name, strerror(e),
-			   (unsigned long long)w->st.pages,
-			   (unsigned long long)w->nr_dumped,
-			   w->sink->path ? "; the dump is marked incomplete" :
-					   "");
+	err = vt_error_new(
+		VT_ERR_IO, "%s: %s after %llu of %llu pages%s", w->name,
+		strerror(e), (unsigned long long)w->st.pages,
+		(unsigned long long)w->nr_dumped,
+		w->sink->path ? "; the dump is marked incomplete" : "");
 	if (err->code == VT_ERR_IO) /* not the static out-of-memory error */
 		err->errnum = e;
 	return fail(w, err, true);
@@ -328,10 +326,9 @@ static struct vt_error *close_dump(struct vt_writer *w, bool incomplete,
 
 	if (bm_e || incomplete)
 		incomplete = true;
-	wr_header_status(&w->l, w->l.status |
-					(incomplete ?
-						 DUMP_DH_COMPRESSED_INCOMPLETE :
-						 0));
+	wr_header_status(
+		&w->l,
+		w->l.status | (incomplete ? DUMP_DH_COMPRESSED_INCOMPLETE : 0));
 	err = w->sink->ops->close(w->sink, w->l.hdr, sizeof(w->l.hdr),
 				  incomplete, after_failure, file_size(w));
 	if (err || !bm_e)
@@ -595,8 +592,8 @@ struct vt_error *vt_writer_finish(struct vt_writer *w)
 /* Pages complete: the final header, or INCOMPLETE if pages are missing. */
 static struct vt_error *close_whole(struct vt_writer *w)
 {
-	bool short_pages = w->nr_given < w->nr_dumped ||
-			   w->bm2_set != w->nr_dumped;
+	bool short_pages =
+		w->nr_given < w->nr_dumped || w->bm2_set != w->nr_dumped;
 	struct vt_error *err =
 		close_dump(w, short_pages || w->st.unreadable, false);
 

@@ -65,8 +65,10 @@ static void build_header(struct wr_layout *l, const struct vt_writer_header *h,
 	uint64_t blocks = 2 * l->bm_len / l->bs;
 
 	memset(p, 0, sizeof(l->hdr));
-	memcpy(p + VT_KDUMP_HDR(signature), VT_KDUMP_SIGNATURE, VT_KDUMP_SIGNATURE_LEN);
-	vt_put_le32(p + VT_KDUMP_HDR(header_version), VT_KDUMP_HEADER_VERSION_MAX);
+	memcpy(p + VT_KDUMP_HDR(signature), VT_KDUMP_SIGNATURE,
+	       VT_KDUMP_SIGNATURE_LEN);
+	vt_put_le32(p + VT_KDUMP_HDR(header_version),
+		    VT_KDUMP_HEADER_VERSION_MAX);
 	for (int i = 0; i < 6; i++)
 		put_uts(p + VT_KDUMP_HDR(utsname) + i * VT_KDUMP_UTS_FIELD_LEN,
 			uts[i]);
@@ -77,14 +79,14 @@ static void build_header(struct wr_layout *l, const struct vt_writer_header *h,
 	 * as crash take its first header record: it gets the final status
 	 * now, and a second record with INCOMPLETE only if the dump stops.
 	 */
-	wr_header_status(l, l->status |
-				    (in_place ? DUMP_DH_COMPRESSED_INCOMPLETE :
-						0));
+	wr_header_status(
+		l, l->status | (in_place ? DUMP_DH_COMPRESSED_INCOMPLETE : 0));
 	vt_put_le32(p + VT_KDUMP_HDR(block_size), l->bs);
 	vt_put_le32(p + VT_KDUMP_HDR(sub_hdr_size), l->sub_blocks);
 	vt_put_le32(p + VT_KDUMP_HDR(bitmap_blocks), (uint32_t)blocks);
-	vt_put_le32(p + VT_KDUMP_HDR(max_mapnr),
-		    l->max_pfn > UINT32_MAX ? UINT32_MAX : (uint32_t)l->max_pfn);
+	vt_put_le32(p + VT_KDUMP_HDR(max_mapnr), l->max_pfn > UINT32_MAX ?
+							 UINT32_MAX :
+							 (uint32_t)l->max_pfn);
 	vt_put_le32(p + VT_KDUMP_HDR(nr_cpus), (uint32_t)h->nr_cpus);
 }
 
@@ -101,7 +103,8 @@ static void build_sub_header(const struct wr_layout *l,
 	if (h->vmcoreinfo_size) {
 		vt_put_le64(s + VT_KDUMP_SUB(offset_vmcoreinfo),
 			    notes + h->vmcoreinfo_off);
-		vt_put_le64(s + VT_KDUMP_SUB(size_vmcoreinfo), h->vmcoreinfo_size);
+		vt_put_le64(s + VT_KDUMP_SUB(size_vmcoreinfo),
+			    h->vmcoreinfo_size);
 	}
 	if (h->notes_size) {
 		vt_put_le64(s + VT_KDUMP_SUB(offset_note), notes);
@@ -150,6 +153,7 @@ uint8_t *wr_head_blocks(const struct wr_layout *l,
 	memcpy(buf, l->hdr, sizeof(l->hdr));
 	build_sub_header(l, h, buf + l->bs);
 	if (h->notes_size)
-		memcpy(buf + l->bs + VT_KDUMP_SUB_SIZE, h->notes, h->notes_size);
+		memcpy(buf + l->bs + VT_KDUMP_SUB_SIZE, h->notes,
+		       h->notes_size);
 	return buf;
 }

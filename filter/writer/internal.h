@@ -43,8 +43,8 @@ struct wr_sink_ops {
 	 */
 	bool in_place;
 	/* @len bytes at offset @off of the dump file: 0 or errno, *done */
-	int (*put)(struct wr_sink *s, uint64_t off, const void *buf,
-		   size_t len, size_t *done);
+	int (*put)(struct wr_sink *s, uint64_t off, const void *buf, size_t len,
+		   size_t *done);
 	/* Begin the output; the header area, @head_len bytes, comes first. */
 	struct vt_error *(*start)(struct wr_sink *s, uint64_t head_len);
 	/* Page data will come in buffers of @buf_size bytes. */
@@ -57,8 +57,8 @@ struct wr_sink_ops {
 	 * same size to fill). 0, or the errno of this write or of an earlier
 	 * one, with *@durable the end of the data known written.
 	 */
-	int (*data)(struct wr_sink *s, uint8_t **buf, size_t len,
-		    uint64_t off, uint64_t *durable);
+	int (*data)(struct wr_sink *s, uint8_t **buf, size_t len, uint64_t off,
+		    uint64_t *durable);
 	/*
 	 * Wait for the writes handed over: 0, or the errno of one (once),
 	 * with *@durable the end of the data it put down.

@@ -45,7 +45,7 @@ int wr_sink_put_stage(struct wr_sink *s, size_t len, uint64_t off,
 struct vt_error *wr_sink_install(struct wr_sink *s, struct vt_error *err,
 				 bool sync)
 {
-	bool left;
+	bool left = false;
 
 	if (!s->tmp) /* stdout: the fd is the caller's */
 		return err;

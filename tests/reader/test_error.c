@@ -19,8 +19,8 @@
 
 static void test_file_error_keeps_errno_and_path(void **state)
 {
-	struct vt_error *err = vt_error_file(ENOSPC, "/d/dump", "writing %d",
-					     7);
+	struct vt_error *err =
+		vt_error_file(ENOSPC, "/d/dump", "writing %d", 7);
 
 	(void)state;
 	assert_int_equal(err->code, VT_ERR_IO);
@@ -78,7 +78,7 @@ static void test_short_read_names_the_offset(void **state)
 	assert_int_equal(err->errnum, ESPIPE);
 	assert_string_equal(err->path, "/p");
 	assert_non_null(strstr(err->message, "/p: reading a header (16 bytes "
-					      "at offset 0): "));
+					     "at offset 0): "));
 	vt_error_free(err);
 	close(fds[0]);
 	close(fds[1]);

@@ -743,8 +743,9 @@ static void corrupt_header(const struct raw *r, int field, uint32_t v,
 	write_file(tpath("t"), copy, r->size);
 	free(copy);
 	expect_open_error(tpath("t"),
-			  field == VT_KDUMP_HDR(header_version) ? VT_ERR_UNSUPPORTED :
-						       VT_ERR_FORMAT,
+			  field == VT_KDUMP_HDR(header_version) ?
+				  VT_ERR_UNSUPPORTED :
+				  VT_ERR_FORMAT,
 			  word);
 }
 
@@ -758,8 +759,10 @@ static void test_bad_header_fields(void **state)
 	corrupt_header(&r, VT_KDUMP_HDR(header_version), 7, "header version 7");
 	corrupt_header(&r, VT_KDUMP_HDR(block_size), 0, "block size 0");
 	corrupt_header(&r, VT_KDUMP_HDR(block_size), 1u << 30, "block size");
-	corrupt_header(&r, VT_KDUMP_HDR(sub_hdr_size), 0x7fffffff, "sub header");
-	corrupt_header(&r, VT_KDUMP_HDR(sub_hdr_size), 0xffffffff, "sub header");
+	corrupt_header(&r, VT_KDUMP_HDR(sub_hdr_size), 0x7fffffff,
+		       "sub header");
+	corrupt_header(&r, VT_KDUMP_HDR(sub_hdr_size), 0xffffffff,
+		       "sub header");
 	corrupt_header(&r, VT_KDUMP_HDR(bitmap_blocks), 1, "bitmap_blocks 1");
 	corrupt_header(&r, VT_KDUMP_HDR(bitmap_blocks), 0xffffffff, "bitmaps");
 	/* a huge max_mapnr in a small file */
