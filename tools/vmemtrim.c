@@ -408,26 +408,25 @@ static void print_report(const struct cli *c, const struct vt_filter_report *r)
 
 	printf("\nOriginal pages  : 0x%016llx\n", (unsigned long long)r->ram);
 	printf("  Excluded pages   : 0x%016llx\n", (unsigned long long)excl);
-	printf("    Pages filled with zero  : 0x%016llx\n",
-	       (unsigned long long)r->zero);
-	printf("    Non-private cache pages : 0x%016llx\n",
-	       (unsigned long long)cache);
-	printf("    Private cache pages     : 0x%016llx\n",
-	       (unsigned long long)priv);
-	printf("    User process data pages : 0x%016llx\n",
-	       (unsigned long long)user);
-	printf("    Free pages              : 0x%016llx\n",
-	       (unsigned long long)free_);
-	printf("      on per-CPU lists      : 0x%016llx\n",
-	       (unsigned long long)pcp);
-	printf("    Hwpoison pages          : 0x%016llx\n",
-	       (unsigned long long)poison);
-	printf("    Offline pages           : 0x%016llx\n",
-	       (unsigned long long)off);
-	printf("    Vmemmap pages (-e)      : 0x%016llx\n",
-	       (unsigned long long)r->vmemmap_excluded);
-	printf("    Not in the input        : 0x%016llx\n",
-	       (unsigned long long)r->absent);
+	const struct {
+		const char *label;
+		uint64_t pages;
+	} kinds[] = {
+		{ "    Pages filled with zero  ", r->zero },
+		{ "    Non-private cache pages ", cache },
+		{ "    Private cache pages     ", priv },
+		{ "    User process data pages ", user },
+		{ "    Free pages              ", free_ },
+		{ "      on per-CPU lists      ", pcp },
+		{ "    Hwpoison pages          ", poison },
+		{ "    Offline pages           ", off },
+		{ "    Vmemmap pages (-e)      ", r->vmemmap_excluded },
+		{ "    Not in the input        ", r->absent },
+	};
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		printf("%s: 0x%016llx\n", kinds[i].label,
+		       (unsigned long long)kinds[i].pages);
 	printf("  Remaining pages  : 0x%016llx\n", (unsigned long long)remain);
 	if (r->ram)
 		printf("  (The number of pages is reduced to %llu%%.)\n",
