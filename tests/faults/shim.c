@@ -45,6 +45,8 @@
  *   VT_FAULT_KILL_AT=before-rename|after-rename
  *                                 SIGKILL just before or after a rename
  *                                 whose new path matches GLOB
+ *   VT_FAULT_FSYNC_EIO=1          fsync() of them fails with EIO (data the
+ *                                 disk could not make durable)
  *   VT_FAULT_KILL_SIGNAL=N        send signal N instead of SIGKILL (for
  *                                 one the program may catch: SIGBUS)
  * A write that does not fit the space left writes what fits (a short
@@ -117,6 +119,7 @@ static struct {
 	bool kill;
 	uint64_t kill_after;
 	int kill_rename; /* 0, 1 before, 2 after */
+	bool fsync_eio;
 	int kill_signal;
 	const char *log;
 	uint64_t written, allocated, eio_hits, enospc_hits;
@@ -131,6 +134,7 @@ static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
 static ssize_t (*real_pwrite64)(int, const void *, size_t, off64_t);
 static int (*real_fallocate)(int, int, off_t, off_t);
+static int (*real_fsync)(int);
 static int (*real_fallocate64)(int, int, off64_t, off64_t);
 static int (*real_posix_fallocate)(int, off_t, off_t);
 static int (*real_posix_fallocate64)(int, off64_t, off64_t);
@@ -211,6 +215,7 @@ __attribute__((constructor)) static void shim_init(void)
 	RESOLVE(pwrite);
 	RESOLVE(pwrite64);
 	RESOLVE(fallocate);
+	RESOLVE(fsync);
 	RESOLVE(fallocate64);
 	RESOLVE(posix_fallocate);
 	RESOLVE(posix_fallocate64);
@@ -285,6 +290,8 @@ __attribute__((constructor)) static void shim_init(void)
 		else
 			die("VT_FAULT_KILL_AT", s);
 	}
+	s = getenv("VT_FAULT_FSYNC_EIO");
+	F.fsync_eio = s && !strcmp(s, "1");
 	F.kill_signal = SIGKILL;
 	s = getenv("VT_FAULT_KILL_SIGNAL");
 	if (s && *s) {
@@ -786,6 +793,15 @@ int posix_fallocate64(int fd, off64_t off, off64_t len)
 			0;
 
 	return e ? e : real_posix_fallocate64(fd, off, len);
+}
+
+int fsync(int fd)
+{
+	if (F.fsync_eio && fd_matches(fd)) {
+		errno = EIO;
+		return -1;
+	}
+	return real_fsync(fd);
 }
 
 /* --- renames -------------------------------------------------------------- */

@@ -498,4 +498,14 @@ tap_eq "SIGKILL with -f over an old DUMPFILE: killed" 137 "$rc"
 tap_eq "SIGKILL with -f over an old DUMPFILE: the old file is intact" \
 	"old dump" "$(cat "$dump")"
 rm -f "$out_dir"/*
+
+# fsync() fails: the dump is not durable, so it is not installed, and the
+# temporary file does not stay behind.
+shimmed VT_FAULT_FSYNC_EIO=1 -- "$vm" "$dump"
+tap_eq "fsync fails: exit 1" 1 "$rc"
+tap_check "fsync fails: one line naming the temporary file and fsync" \
+	grep -q "^vmemtrim: $dump.vmemtrim-[A-Za-z0-9]*: fsync: Input/output error$" "$tmp/err"
+tap_eq "fsync fails: no DUMPFILE and no temporary file" "" \
+	"$(ls -A "$out_dir")"
+rm -f "$out_dir"/*
 tap_done
