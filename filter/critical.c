@@ -457,8 +457,7 @@ static struct vt_error *find_all(struct finder *f,
 		vm_err = NULL;
 	} else if (!err) {
 		c->why[VT_CRIT_ROOTS] = vm_err;
-		c->why[VT_CRIT_VMEMMAP] =
-			vt_error_new(vm_err->code, "%s", vm_err->message);
+		c->why[VT_CRIT_VMEMMAP] = vt_error_copy(vm_err);
 		vm_err = NULL;
 	}
 	vt_error_free(vm_err);

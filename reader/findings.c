@@ -39,8 +39,7 @@ static void check(struct vt_findings *f)
 			f->dump, f->x86, f->vm, &f->sum,
 			f->vm_err ? f->vm_err->code : 0, &f->verdict);
 	else
-		f->verdict_err =
-			vt_error_new(f->vm_err->code, "%s", f->vm_err->message);
+		f->verdict_err = vt_error_copy(f->vm_err);
 }
 
 struct vt_error *vt_findings_gather(const char *const *paths,
