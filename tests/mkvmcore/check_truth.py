@@ -21,8 +21,8 @@ usage:
   check_truth.py removable TRUTH
       recompute every removable vmemmap set from the class runs and the
       vmemmap map (HVO included) and compare with the truth's own sets.
-  check_truth.py pcp DUMP REPORT TRUTH LEVEL
-      a vmemtrim dump (no -e) of an mkvmcore --pcp vmcore: at a LEVEL with
+  check_truth.py pcp DUMP REPORT TRUTH LEVEL [-e]
+      a vmemtrim dump of an mkvmcore --pcp vmcore: at a LEVEL with
       16 every first page of a block on a per-CPU list (class pcp) is left
       out, the rest of the block (pcp_rest) may be, and every other pfn is
       dumped or not as the truth says (so the lookalikes pcp_fake and
@@ -30,7 +30,10 @@ usage:
       report's "on per-CPU lists" is the per-CPU pages left out, "Free
       pages" the truth's free plus those, "Pages filled with zero" the
       truth's less the all-zero per-CPU pages left out; the other counters
-      are the truth's. Prints the share of per-CPU pages left out.
+      are the truth's. With -e: exactly the vmemmap pages whose every
+      struct page is of a pfn this dump leaves out (the per-CPU pages it
+      left out included) are dropped, as "Vmemmap pages (-e)" says.
+      Prints the share of per-CPU pages left out.
   check_truth.py pcpdiff MDF_DUMP VT_DUMP TRUTH
       makedumpfile's and vmemtrim's dumps (no -e) of one --pcp vmcore at
       one level: the pfns makedumpfile dumps and vmemtrim leaves out are
@@ -362,12 +365,40 @@ def cmd_removable(truth):
     return 1 if bad else 0
 
 
-def cmd_pcp(dump, report, truth, level):
+def removable_by(t, dumped):
+    """physical vmemmap pages all of whose struct pages (every mapping,
+    HVO included) are of pfns not in dumped (a bytearray per pfn)"""
+    keep = {}
+    for s in t.vmemmap:
+        if t.vmemmap[s][0] == "bad":
+            continue
+        for pfn in range(s << 15, (s + 1) << 15, 64):
+            ph = t.vmemmap_phys(pfn)
+            keep[ph] = keep.get(ph, False) or any(dumped[pfn:pfn + 64])
+    return set(ph for ph, k in keep.items() if not k)
+
+
+def cmd_pcp(dump, report, truth, level, ext=False):
     t = Truth(truth)
     d = int(level)
     status, mapnr, b1, b2 = read_kdump(dump)
     want = t.dumped(d)
     bad = 0
+    rem = set()
+    if ext:
+        # this dump's view: the per-CPU pages it left out are not dumped
+        view = bytearray(want)
+        for a, b, cls, _ in t.runs:
+            if cls in PCP_FREE and a < t.max_pfn:
+                b = min(b, t.max_pfn)
+                view[a:b] = b2[a:b]
+        rem = removable_by(t, view)
+        for ph in rem:
+            if ph < t.max_pfn:
+                want[ph] = 0
+        if bool(status & 0x10) != bool(rem):
+            bad += fail("DUMP_DH_EXCLUDED_VMEMMAP is %s with %d removable "
+                        "vmemmap pages" % (bool(status & 0x10), len(rem)))
     if mapnr != t.max_pfn:
         bad += fail("max_mapnr %d, truth max_pfn %d" % (mapnr, t.max_pfn))
     n = {"pcp": 0, "pcp_rest": 0, "keep": 0}
@@ -399,13 +430,15 @@ def cmd_pcp(dump, report, truth, level):
         bad += fail("pfn %#x (%s): %s" % (pfn, cls, what))
     if len(wrong) > 5:
         bad += fail("... %d more" % (len(wrong) - 5))
-    got = report_counters(report, [("on per-CPU lists", "pcp")])
+    got = report_counters(report, [("on per-CPU lists", "pcp"),
+                                   ("Vmemmap pages (-e)", "vmemmap")])
     if isinstance(got, str):
         return fail("report has no '%s'" % got)
     c = t.counts[d]
     left = out["pcp"] + out["pcp_rest"]
     want_c = dict((k, c[k]) for k in ("cache", "cache_private", "user",
                                       "hwpoison", "offline", "total"))
+    want_c["vmemmap"] = len(rem)
     want_c["pcp"] = left
     want_c["free"] = c["free"] + left
     want_c["zero"] = c["zero"] - (zero_out if d & 1 else 0)
@@ -414,9 +447,10 @@ def cmd_pcp(dump, report, truth, level):
             bad += fail("%s: vmemtrim %d, truth %d" % (k, got[k], v))
     allp = n["pcp"] + n["pcp_rest"]
     print("# level %d: per-CPU pages %d (entries %d), left out %d (%.1f%%: "
-          "entries %d, rest %d); lookalikes kept %d" %
+          "entries %d, rest %d); lookalikes kept %d; vmemmap pages "
+          "dropped %d" %
           (d, allp, n["pcp"], left, 100.0 * left / allp if allp else 0,
-           out["pcp"], out["pcp_rest"], n["keep"]))
+           out["pcp"], out["pcp_rest"], n["keep"], len(rem)))
     return 1 if bad else 0
 
 
@@ -558,8 +592,9 @@ def main(argv):
         return cmd_vcounts(argv[2], argv[3], argv[4], "-e" in argv[5:])
     if len(argv) == 3 and argv[1] == "removable":
         return cmd_removable(argv[2])
-    if len(argv) == 6 and argv[1] == "pcp":
-        return cmd_pcp(argv[2], argv[3], argv[4], argv[5])
+    if len(argv) in (6, 7) and argv[1] == "pcp":
+        return cmd_pcp(argv[2], argv[3], argv[4], argv[5],
+                       argv[6:] == ["-e"])
     if len(argv) == 5 and argv[1] == "pcpdiff":
         return cmd_pcpdiff(argv[2], argv[3], argv[4])
     if len(argv) == 4 and argv[1] == "pcplists":

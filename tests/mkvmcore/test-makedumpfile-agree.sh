@@ -5,7 +5,8 @@
 # With --pcp (free pages on per-CPU lists, and lookalikes) makedumpfile
 # still agrees with the truth: it keeps those pages. vmemtrim leaves out
 # every proven per-CPU free page at levels with 16 and nothing else: the
-# one difference between the two dumps (check_truth.py pcp, pcpdiff).
+# one difference between the two dumps (check_truth.py pcp, pcpdiff); with
+# -e it drops exactly the vmemmap pages of the pfns it leaves out.
 set -u
 # shellcheck disable=SC1091
 . tests/lib/tap.sh
@@ -101,6 +102,14 @@ check_pcp() {
 		"$PY" "$CHK_PY" pcp "$1.vt" "$tmp/vrep" "$1.truth" "$2"
 	checked "pcp: -d $2: vmemtrim's dump differs from makedumpfile's in per-CPU free pages only" \
 		"$PY" "$CHK_PY" pcpdiff "$1.d$2" "$1.vt" "$1.truth"
+	rm -f "$1.vt"
+	[ "$2" = 31 ] || return
+	if ! "$VT" -l -d 31 -e --message-level 31 "$1" "$1.vt" >"$tmp/vrep" 2>&1; then
+		tap_fail "pcp: vmemtrim -d 31 -e succeeds" "$(tail -n 5 "$tmp/vrep")"
+		return
+	fi
+	checked "pcp: vmemtrim -d 31 -e: as above, and exactly the vmemmap pages of pfns it leaves out dropped" \
+		"$PY" "$CHK_PY" pcp "$1.vt" "$tmp/vrep" "$1.truth" 31 -e
 	rm -f "$1.vt"
 }
 
