@@ -11,17 +11,14 @@
 
 #define PGDAT_PAGES 44
 
-static int note_alloc(struct machine *m, u64 pfn, u64 n, struct err *e)
+int note_alloc(struct machine *m, u64 pfn, u64 n, struct err *e)
 {
-	if (m->nalloc == m->cap_alloc) {
-		size_t cap = m->cap_alloc ? m->cap_alloc * 2 : 64;
-		struct pfn_range *a = realloc(m->alloc, cap * sizeof(*a));
+	struct pfn_range *a =
+		array_room(m->alloc, m->nalloc, &m->cap_alloc, sizeof(*a));
 
-		if (!a)
-			return err_set(e, 1, "out of memory (allocations)");
-		m->alloc = a;
-		m->cap_alloc = cap;
-	}
+	if (!a)
+		return err_set(e, 1, "out of memory (allocations)");
+	m->alloc = a;
 	m->alloc[m->nalloc++] = (struct pfn_range){ pfn, pfn + n };
 	return 0;
 }
@@ -140,7 +137,7 @@ int alloc_boot_memory(struct machine *m, struct err *e)
 			     "page tables", e);
 }
 
-static int overlaps_alloc(const struct machine *m, u64 a, u64 b)
+int overlaps_alloc(const struct machine *m, u64 a, u64 b)
 {
 	size_t i;
 

@@ -21,6 +21,29 @@ usage:
   check_truth.py removable TRUTH
       recompute every removable vmemmap set from the class runs and the
       vmemmap map (HVO included) and compare with the truth's own sets.
+  check_truth.py pcp DUMP REPORT TRUTH LEVEL [-e]
+      a vmemtrim dump of an mkvmcore --pcp vmcore: at a LEVEL with
+      16 every first page of a block on a per-CPU list (class pcp) is left
+      out, the rest of the block (pcp_rest) may be, and every other pfn is
+      dumped or not as the truth says (so the lookalikes pcp_fake and
+      nocomp are kept); without 16 nothing of them is left out. The
+      report's "on per-CPU lists" is the per-CPU pages left out, "Free
+      pages" the truth's free plus those, "Pages filled with zero" the
+      truth's less the all-zero per-CPU pages left out; the other counters
+      are the truth's. With -e: exactly the vmemmap pages whose every
+      struct page is of a pfn this dump leaves out (the per-CPU pages it
+      left out included) are dropped, as "Vmemmap pages (-e)" says.
+      Prints the share of per-CPU pages left out.
+  check_truth.py pcpdiff MDF_DUMP VT_DUMP TRUTH
+      makedumpfile's and vmemtrim's dumps (no -e) of one --pcp vmcore at
+      one level: the pfns makedumpfile dumps and vmemtrim leaves out are
+      per-CPU free pages (pcp, pcp_rest), and vmemtrim dumps nothing
+      makedumpfile leaves out.
+  check_truth.py pcplists VMCORE TRUTH
+      libkdumpfile walks every per-CPU list of a --pcp vmcore from its
+      head in the per-CPU area (the way a reader with the kernel's debug
+      info does): every step's back link agrees, and the entries found
+      are exactly the truth's pcp pages.
   check_truth.py reader VMCORE TRUTH
       libkdumpfile opens VMCORE: vmcoreinfo, a kernel-text read
       (init_uts_ns), and struct page reads through vmemmap for pfns of
@@ -33,7 +56,13 @@ import struct
 import sys
 
 NEVER = {"hole", "hwpoison", "offline"}
-ALWAYS = {"slab", "kernel", "reserved", "pagetable", "vmemmap", "corrupt"}
+# mkvmcore --pcp: pages on the per-CPU lists (pcp: a block's first page,
+# pcp_rest: the others) and their lookalikes (pcp_fake, nocomp) are always
+# dumped by makedumpfile; "pcp" below says what vmemtrim does with them.
+PCP_FREE = {"pcp", "pcp_rest"}
+PCP_KEEP = {"pcp_fake", "nocomp"}
+ALWAYS = {"slab", "kernel", "reserved", "pagetable", "vmemmap",
+          "corrupt"} | PCP_FREE | PCP_KEEP
 
 
 def excluded_by_class(cls, d):
@@ -196,17 +225,26 @@ def runs_of(flags):
     return out
 
 
+def report_counters(report, extra):
+    """vmemtrim's report counters (REPORT_KEYS and extra), by key; the
+    label of the first one missing (a str) when one is"""
+    text = open(report, errors="replace").read()
+    got = {}
+    for label, key in REPORT_KEYS + extra:
+        m = re.search(re.escape(label) + r"\s*:\s*(0x[0-9a-fA-F]+)", text)
+        if not m:
+            return label
+        got[key] = int(m.group(1), 16)
+    return got
+
+
 def cmd_vcounts(report, truth, level, ext=False):
     t = Truth(truth)
     d = int(level)
     c = t.counts[d]
-    text = open(report, errors="replace").read()
-    got = {}
-    for label, key in REPORT_KEYS + [("Vmemmap pages (-e)", "vmemmap")]:
-        m = re.search(re.escape(label) + r"\s*:\s*(0x[0-9a-fA-F]+)", text)
-        if not m:
-            return fail("report has no '%s'" % label)
-        got[key] = int(m.group(1), 16)
+    got = report_counters(report, [("Vmemmap pages (-e)", "vmemmap")])
+    if isinstance(got, str):
+        return fail("report has no '%s'" % got)
     rem = sum(b - a for a, b in t.removable.get(level_key(d), []))
     want = dict((k, c[k]) for k in ("zero", "cache", "cache_private",
                                     "user", "free", "hwpoison", "offline",
@@ -327,6 +365,171 @@ def cmd_removable(truth):
     return 1 if bad else 0
 
 
+def removable_by(t, dumped):
+    """physical vmemmap pages all of whose struct pages (every mapping,
+    HVO included) are of pfns not in dumped (a bytearray per pfn)"""
+    keep = {}
+    for s in t.vmemmap:
+        if t.vmemmap[s][0] == "bad":
+            continue
+        for pfn in range(s << 15, (s + 1) << 15, 64):
+            ph = t.vmemmap_phys(pfn)
+            keep[ph] = keep.get(ph, False) or any(dumped[pfn:pfn + 64])
+    return set(ph for ph, k in keep.items() if not k)
+
+
+def cmd_pcp(dump, report, truth, level, ext=False):
+    t = Truth(truth)
+    d = int(level)
+    status, mapnr, b1, b2 = read_kdump(dump)
+    want = t.dumped(d)
+    bad = 0
+    rem = set()
+    if ext:
+        # this dump's view: the per-CPU pages it left out are not dumped
+        view = bytearray(want)
+        for a, b, cls, _ in t.runs:
+            if cls in PCP_FREE and a < t.max_pfn:
+                b = min(b, t.max_pfn)
+                view[a:b] = b2[a:b]
+        rem = removable_by(t, view)
+        for ph in rem:
+            if ph < t.max_pfn:
+                want[ph] = 0
+        if bool(status & 0x10) != bool(rem):
+            bad += fail("DUMP_DH_EXCLUDED_VMEMMAP is %s with %d removable "
+                        "vmemmap pages" % (bool(status & 0x10), len(rem)))
+    if mapnr != t.max_pfn:
+        bad += fail("max_mapnr %d, truth max_pfn %d" % (mapnr, t.max_pfn))
+    n = {"pcp": 0, "pcp_rest": 0, "keep": 0}
+    out = {"pcp": 0, "pcp_rest": 0}
+    zero_out = 0
+    wrong = []
+    for a, b, cls, zero in t.runs:
+        b = min(b, t.max_pfn)
+        if a >= b:
+            continue
+        got = b2[a:b]
+        if cls in PCP_FREE:
+            left = (b - a) - sum(got)
+            n[cls] += b - a
+            out[cls] += left
+            if zero:
+                zero_out += left
+            if left and not d & 16:
+                wrong.append((a, cls, "left out without level 16"))
+            if cls == "pcp" and d & 16 and left != b - a:
+                wrong.append((a, cls, "entry kept"))
+            continue
+        if cls in PCP_KEEP:
+            n["keep"] += b - a
+        if got != want[a:b]:
+            i = next(i for i in range(b - a) if got[i] != want[a + i])
+            wrong.append((a + i, cls, "dumped" if got[i] else "left out"))
+    for pfn, cls, what in wrong[:5]:
+        bad += fail("pfn %#x (%s): %s" % (pfn, cls, what))
+    if len(wrong) > 5:
+        bad += fail("... %d more" % (len(wrong) - 5))
+    got = report_counters(report, [("on per-CPU lists", "pcp"),
+                                   ("Vmemmap pages (-e)", "vmemmap")])
+    if isinstance(got, str):
+        return fail("report has no '%s'" % got)
+    c = t.counts[d]
+    left = out["pcp"] + out["pcp_rest"]
+    want_c = dict((k, c[k]) for k in ("cache", "cache_private", "user",
+                                      "hwpoison", "offline", "total"))
+    want_c["vmemmap"] = len(rem)
+    want_c["pcp"] = left
+    want_c["free"] = c["free"] + left
+    want_c["zero"] = c["zero"] - (zero_out if d & 1 else 0)
+    for k, v in want_c.items():
+        if got[k] != v:
+            bad += fail("%s: vmemtrim %d, truth %d" % (k, got[k], v))
+    allp = n["pcp"] + n["pcp_rest"]
+    print("# level %d: per-CPU pages %d (entries %d), left out %d (%.1f%%: "
+          "entries %d, rest %d); lookalikes kept %d; vmemmap pages "
+          "dropped %d" %
+          (d, allp, n["pcp"], left, 100.0 * left / allp if allp else 0,
+           out["pcp"], out["pcp_rest"], n["keep"], len(rem)))
+    return 1 if bad else 0
+
+
+def cmd_pcpdiff(mdf, vt, truth):
+    t = Truth(truth)
+    b_m = read_kdump(mdf)[3]
+    b_v = read_kdump(vt)[3]
+    cls = {}
+    for a, b, c, _ in t.runs:
+        if c in PCP_FREE:
+            for i in range(a, min(b, t.max_pfn)):
+                cls[i] = c
+    only_m = [i for i in runs_of(bytearray(
+        1 if m and not v else 0 for m, v in zip(b_m, b_v)))]
+    only_v = sum(1 for m, v in zip(b_m, b_v) if v and not m)
+    n = {"pcp": 0, "pcp_rest": 0}
+    other = []
+    for a, b in only_m:
+        for i in range(a, b):
+            if i in cls:
+                n[cls[i]] += 1
+            else:
+                other.append(i)
+    bad = 0
+    if other:
+        bad += fail("%d pfns makedumpfile dumps and vmemtrim leaves out are "
+                    "not per-CPU free, first %s" %
+                    (len(other), [hex(x) for x in other[:5]]))
+    if only_v:
+        bad += fail("vmemtrim dumps %d pfns makedumpfile leaves out" % only_v)
+    print("# makedumpfile dumps %d pages vmemtrim leaves out: per-CPU "
+          "entries %d, rest of their blocks %d, other %d; the reverse %d" %
+          (n["pcp"] + n["pcp_rest"] + len(other), n["pcp"], n["pcp_rest"],
+           len(other), only_v))
+    return 1 if bad else 0
+
+
+def cmd_pcplists(vmcore, truth):
+    import kdumpfile
+    t = Truth(truth)
+    k = kdumpfile.kdumpfile(vmcore)
+    k.attr["addrxlat.ostype"] = "linux"
+    f = t.facts
+    pob = int(f["page_offset_base"], 16)
+    vb = int(f["vmemmap_base"], 16)
+    area = pob + (int(f["pcp_area_pfn"], 16) << 12)
+    lists, off = int(f["pcp_lists"]), int(f["pcp_off_lists"])
+
+    def u64(va):
+        return struct.unpack("<Q", bytes(k.read(kdumpfile.KDUMP_KVADDR,
+                                                va, 8)))[0]
+    found, bad, nlists = set(), 0, 0
+    for s in range(int(f["pcp_sets"])):
+        for i in range(lists):
+            head = area + 256 * s + off + 16 * i
+            prev, cur, n = head, u64(head), 0
+            while cur != head and n < 100000:
+                pfn, rem = divmod(cur - 8 - vb, 64)
+                if rem or u64(cur + 8) != prev:
+                    bad += fail("list %d.%d: bad link at %#x" % (s, i, cur))
+                    break
+                found.add(pfn)
+                prev, cur, n = cur, u64(cur), n + 1
+            if u64(head + 8) != prev:
+                bad += fail("list %d.%d: head's prev is not the last entry"
+                            % (s, i))
+            nlists += 1
+    want = set()
+    for a, b, c, _ in t.runs:
+        if c == "pcp":
+            want.update(range(a, b))
+    if found != want:
+        bad += fail("lists hold %d entries, truth has %d pcp pages (%d "
+                    "differ)" % (len(found), len(want), len(found ^ want)))
+    print("# %d per-CPU lists walked from their heads: %d entries" %
+          (nlists, len(found)))
+    return 1 if bad else 0
+
+
 def cmd_reader(vmcore, truth):
     import kdumpfile
     t = Truth(truth)
@@ -389,6 +592,13 @@ def main(argv):
         return cmd_vcounts(argv[2], argv[3], argv[4], "-e" in argv[5:])
     if len(argv) == 3 and argv[1] == "removable":
         return cmd_removable(argv[2])
+    if len(argv) in (6, 7) and argv[1] == "pcp":
+        return cmd_pcp(argv[2], argv[3], argv[4], argv[5],
+                       argv[6:] == ["-e"])
+    if len(argv) == 5 and argv[1] == "pcpdiff":
+        return cmd_pcpdiff(argv[2], argv[3], argv[4])
+    if len(argv) == 4 and argv[1] == "pcplists":
+        return cmd_pcplists(argv[2], argv[3])
     if len(argv) == 4 and argv[1] == "reader":
         return cmd_reader(argv[2], argv[3])
     print(__doc__, file=sys.stderr)

@@ -329,6 +329,13 @@ static void build_page(const struct machine *m, u8 *sp, u64 pfn,
 	case C_OFFLINE:
 		mapcount = ~kp->page_type_offline;
 		break;
+	case C_PCP:
+	case C_PCP_REST:
+	case C_PCP_FAKE:
+	case C_NOCOMP:
+		ref = 0;
+		pcp_struct_page(m, sp, pfn, &fl, &ref, &mapcount);
+		break;
 	}
 	put64(sp, kp->off_flags, fl);
 	put32(sp, kp->off_mapcount, mapcount);

@@ -203,6 +203,10 @@ static const struct kprofile kprofiles[] = {
 		.page_type_table = 0x200,
 		.hugetlb_page_dtor = K61_HUGETLB_PAGE_DTOR,
 		.max_order = K61_MAX_ORDER,
+		/* MIGRATE_PCPTYPES, PAGE_ALLOC_COSTLY_ORDER, NR_PCP_THP (2 in
+		 * Debian's 6.1: lists[14], gdb on 6.1.0-57's vmlinux) */
+		.pcp_types = 3, .pcp_costly_order = 3, .pcp_thp_lists = 2,
+		.size_per_cpu_pages = 256, .pcp_off_lists = 24,
 		.section_map_last_bit = 5,
 		.section_flags_boot = 0xf,
 		/* NODES_SHIFT 10, MAX_NR_ZONES 5 -> ZONES_SHIFT 3,

@@ -15,7 +15,7 @@
 static const char usage[] =
 	"usage: mkvmcore -o FILE --ram SIZE [--profile idle|busy|mixed] [--seed N]\n"
 	"                [--holes SPEC] [--nodes N] [--l5] [--vmemmap-4k SPEC]\n"
-	"                [--hvo N] [--no-kaslr]\n";
+	"                [--hvo N] [--no-kaslr] [--pcp]\n";
 
 static int parse_uint(const char *s, u64 *v)
 {
@@ -41,6 +41,7 @@ static int parse_args(int argc, char **argv, struct options *o, struct err *e)
 		{ "vmemmap-4k", required_argument, NULL, '4' },
 		{ "hvo", required_argument, NULL, 'v' },
 		{ "no-kaslr", no_argument, NULL, 'K' },
+		{ "pcp", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -94,6 +95,9 @@ static int parse_args(int argc, char **argv, struct options *o, struct err *e)
 		case 'K':
 			o->kaslr = 0;
 			break;
+		case 'P':
+			o->pcp = 1;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			exit(0);
@@ -141,6 +145,8 @@ static int setup(struct machine *m, struct err *e)
 	if (!rc)
 		rc = alloc_special_pages(m, e);
 	if (!rc)
+		rc = pcp_plan(m, e);
+	if (!rc)
 		rc = elf_layout(m, e);
 	return rc;
 }
@@ -182,6 +188,8 @@ static int generate(struct machine *m, struct err *e)
 		rc = kimage_write(m, e);
 	if (!rc)
 		rc = kdata_write(m, e);
+	if (!rc)
+		rc = pcp_write(m, e);
 	if (!rc)
 		rc = generate_sections(m, e);
 	if (!rc)

@@ -48,6 +48,11 @@ enum pclass {
 	C_VMEMMAP,
 	C_HWPOISON,
 	C_OFFLINE,
+	/* --pcp (pcp.c); always dumped by makedumpfile */
+	C_PCP, /* first page of a free block on a per-CPU list */
+	C_PCP_REST, /* the other pages of that block */
+	C_PCP_FAKE, /* a chain that looks like a list and is not one */
+	C_NOCOMP, /* a high-order allocation without __GFP_COMP */
 	C_NR,
 	C_UNSET = 0xff
 };
@@ -111,6 +116,10 @@ struct kprofile {
 	u32 page_type_buddy, page_type_offline, page_type_table;
 	int hugetlb_page_dtor;
 	unsigned int max_order; /* LENGTH(zone.free_area) */
+	/* per-CPU lists: one per migratetype (of pcp_types) for each order
+	 * 0..pcp_costly_order, then pcp_thp_lists of pageblock order */
+	unsigned int pcp_types, pcp_costly_order, pcp_thp_lists;
+	unsigned int size_per_cpu_pages, pcp_off_lists; /* its lists[] */
 	unsigned int section_map_last_bit;
 	u64 section_flags_boot; /* PRESENT|HAS_MEM_MAP|ONLINE|EARLY */
 	unsigned int nodes_pgoff, nodes_width, zones_pgoff, zones_width;
@@ -145,7 +154,17 @@ struct options {
 	int l5;
 	unsigned long hvo;
 	int kaslr;
+	int pcp;
 };
+
+/* A struct page of pcp.c with list links (or a nocomp head). */
+struct pcp_entry {
+	u64 pfn, next, prev;
+	u8 odd; /* 0, ODD_NOCOMP or the one field off (pcp.c) */
+	u8 order; /* of its block */
+};
+
+#define ODD_NOCOMP 0x80
 
 struct pfn_range {
 	u64 start, end; /* [start, end) */
@@ -214,6 +233,12 @@ struct machine {
 	/* fixed extents, sorted by pfn */
 	struct extent *ext;
 	size_t next, cap_ext;
+	/* --pcp: the per-CPU area, entries sorted by pfn */
+	u64 pcp_area_pfn, pcp_area_pages, pcp_pages;
+	unsigned int pcp_sets; /* struct per_cpu_pages: zones x CPUs */
+	u8 *pcp_area;
+	struct pcp_entry *pcp;
+	size_t npcp, cap_pcp;
 	/* page tables */
 	struct pgtables *pt;
 	/* output */
@@ -257,6 +282,9 @@ int parse_size(const char *s, u64 *out);
 int parse_ranges(const char *spec, struct pfn_range *r, unsigned int *n,
 		 struct err *e, const char *opt);
 int write_at(int fd, const void *buf, size_t len, u64 off, struct err *e);
+/* @arr (n elements of @size, room for *@cap) with room for one more;
+ * NULL when out of memory (@arr is left as it was) */
+void *array_room(void *arr, size_t n, size_t *cap, size_t size);
 int add_extent(struct machine *m, u64 pfn, u64 len, u8 cls, u8 content, u8 zero,
 	       struct err *e);
 int write_owned(struct machine *m, u64 pfn, const u8 *buf, u64 npages, u8 cls,
@@ -274,6 +302,14 @@ u64 memblock_alloc(struct machine *m, unsigned int nid, u64 npages,
 int alloc_boot_memory(struct machine *m, struct err *e);
 int alloc_special_pages(struct machine *m, struct err *e);
 int pfn_in_hvo(const struct machine *m, u64 pfn, u64 *head);
+int note_alloc(struct machine *m, u64 pfn, u64 n, struct err *e);
+int overlaps_alloc(const struct machine *m, u64 a, u64 b);
+
+/* pcp.c */
+int pcp_plan(struct machine *m, struct err *e);
+int pcp_write(struct machine *m, struct err *e);
+void pcp_struct_page(const struct machine *m, u8 *sp, u64 pfn, u64 *fl,
+		     u32 *ref, u32 *mapcount);
 
 /* pgtable.c */
 int pgtables_build(struct machine *m, struct err *e);

@@ -2,7 +2,7 @@
 # mkvmcore options: determinism, paging variants an independent reader
 # (libkdumpfile) walks to the physical pages the truth names, removable sets
 # recomputed independently, sparse output, and every bad input rejected
-# with a message and no file left behind.
+# with a message and no file left behind; --pcp is deterministic too.
 set -u
 # shellcheck disable=SC1091
 . tests/lib/tap.sh
@@ -34,7 +34,16 @@ if cmp -s "$tmp/d1" "$tmp/d3"; then
 else
 	ok "another seed gives another vmcore"
 fi
-rm -f "$tmp"/d*
+for i in 1 2; do
+	$MK -o "$tmp/p$i" --ram 1G --seed 42 --profile busy --pcp 2>"$tmp/err" ||
+		bad "mkvmcore --pcp run $i" "$(cat "$tmp/err")"
+done
+if cmp -s "$tmp/p1" "$tmp/p2" && cmp -s "$tmp/p1.truth" "$tmp/p2.truth"; then
+	ok "--pcp: same seed gives byte-identical vmcore and truth"
+else
+	bad "--pcp: same seed gives byte-identical vmcore and truth"
+fi
+rm -f "$tmp"/d* "$tmp"/p*
 
 # paging variants, checked by libkdumpfile's page-table walk
 while IFS='|' read -r name opts; do

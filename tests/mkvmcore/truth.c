@@ -11,9 +11,10 @@
 #include "mkvmcore.h"
 
 const char *const pclass_name[C_NR] = {
-	"hole",	     "free",	"cache",    "cache_private", "shmem",
-	"anon",	     "hugetlb", "slab",	    "kernel",	     "reserved",
-	"pagetable", "vmemmap", "hwpoison", "offline",
+	"hole",	     "free",	 "cache",    "cache_private", "shmem",
+	"anon",	     "hugetlb",	 "slab",     "kernel",	      "reserved",
+	"pagetable", "vmemmap",	 "hwpoison", "offline",	      "pcp",
+	"pcp_rest",  "pcp_fake", "nocomp",
 };
 
 #define NKEYS 16
@@ -327,9 +328,17 @@ int truth_close(struct machine *m, struct err *e)
 
 	flush_run(m);
 	for (c = 0; c < C_NR; c++)
-		fprintf(m->truth, "class %s %llu zero %llu\n", pclass_name[c],
-			(unsigned long long)t->count[c],
-			(unsigned long long)t->zcount[c]);
+		if (c < C_PCP || t->count[c])
+			fprintf(m->truth, "class %s %llu zero %llu\n",
+				pclass_name[c], (unsigned long long)t->count[c],
+				(unsigned long long)t->zcount[c]);
+	if (m->opt.pcp)
+		fprintf(m->truth,
+			"pcp_area_pfn %#llx\npcp_sets %u\npcp_lists %u\npcp_off_lists %u\npcp_entries %zu\n",
+			(unsigned long long)m->pcp_area_pfn, m->pcp_sets,
+			m->kp->pcp_types * (m->kp->pcp_costly_order + 1) +
+				m->kp->pcp_thp_lists,
+			m->kp->pcp_off_lists, m->npcp);
 	write_vmemmap_map(m);
 	write_counts(m);
 	for (key = 0; key < NKEYS; key++) {

@@ -162,6 +162,20 @@ int write_at(int fd, const void *buf, size_t len, u64 off, struct err *e)
 	return 0;
 }
 
+void *array_room(void *arr, size_t n, size_t *cap, size_t size)
+{
+	size_t c;
+	void *p;
+
+	if (n < *cap)
+		return arr;
+	c = *cap ? *cap * 2 : 64;
+	p = realloc(arr, c * size);
+	if (p)
+		*cap = c;
+	return p;
+}
+
 int add_extent(struct machine *m, u64 pfn, u64 len, u8 cls, u8 content, u8 zero,
 	       struct err *e)
 {
