@@ -28,8 +28,8 @@ struct vt_pcp_kernel {
 	/* struct pglist_data: node_zones[nr_zones] of struct zone */
 	uint64_t off_node_zones, size_zone, nr_zones;
 	/*
-	 * struct zone: the __percpu pointer to the lists (per_cpu_pageset,
-	 * 5.14+; pageset before, whose struct per_cpu_pages is at
+	 * struct zone: the __percpu pointer to the lists (per_cpu_pageset;
+	 * pageset in older kernels, whose struct per_cpu_pages is at
 	 * off_pageset_pcp in struct per_cpu_pageset)
 	 */
 	uint64_t off_zone_pcp, off_pageset_pcp;
@@ -57,9 +57,10 @@ struct vt_error *vt_pcp_kernel_load(const char *path,
 void vt_pcp_kernel_free(struct vt_pcp_kernel *k);
 
 /*
- * The order of the blocks on list @i of @nr_lists (5.14+: the orders up to
- * PAGE_ALLOC_COSTLY_ORDER, one list per migratetype each, then one to
- * @pcptypes lists of pageblock-order blocks), or -1 when the count of lists
+ * The order of the blocks on list @i of @nr_lists (high orders on these
+ * lists: the orders up to PAGE_ALLOC_COSTLY_ORDER, one list per migratetype
+ * each, then one to @pcptypes lists of pageblock-order blocks; with
+ * @order0_only, @pcptypes lists of order 0), or -1 when the count of lists
  * fits no known era.
  */
 int vt_pcp_list_order(uint64_t i, uint64_t nr_lists, uint64_t pcptypes,

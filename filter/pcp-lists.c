@@ -16,8 +16,6 @@
 
 #include "pcp-lists.h"
 
-/* A list longer than this is not believed (4 GiB of order-0 pages). */
-#define STEP_LIMIT (1u << 20)
 /* The most CPUs and nodes read (NR_CPUS and MAX_NUMNODES of x86_64). */
 #define MAX_CPUS 8192u
 #define MAX_NODES 1024u
@@ -49,7 +47,7 @@ static bool walk_list(struct walk *w, uint64_t head, const uint64_t hp[2],
 	if (!hp[0] && !hp[1])
 		return true; /* never initialised: no entry */
 	while (link != head) {
-		if (++steps > STEP_LIMIT ||
+		if (++steps > VT_PCP_STEP_LIMIT ||
 		    !vt_pcp_entry(w->p, w->rd, link, prev, &pfn, &next) ||
 		    pfn & (size - 1))
 			return false;
@@ -189,7 +187,13 @@ struct vt_error *vt_pcp_walk(const struct vt_pcp_kernel *k,
 		snprintf(why, why_len, "%s", k->unknown);
 		return NULL;
 	}
-	if (!p || vt_pcp_link_offset(p) != k->off_page_link) {
+	if (!p) {
+		snprintf(why, why_len,
+			 "VMCOREINFO lacks the struct page fields a list "
+			 "entry is checked by");
+		return NULL;
+	}
+	if (vt_pcp_link_offset(p) != k->off_page_link) {
 		snprintf(why, why_len,
 			 "its list link is not VMCOREINFO's page.lru");
 		return NULL;

@@ -23,9 +23,6 @@
 #include "vmemtrim/x86_64.h"
 #include "classify.h"
 
-/* A list longer than this is not believed (4 GiB of order-0 pages). */
-#define STEP_LIMIT (1u << 20)
-
 /*
  * The largest block on a per-CPU list: pageblock_order (9 on x86_64, the
  * order of a PMD) for the list of THP-sized blocks (5.14+); the other
@@ -233,7 +230,8 @@ static bool follow(const struct vt_pcp *p, const struct vt_pcp_reader *rd,
 	const uint8_t *cur = pg;
 	uint64_t cur_addr = lru_addr(p, pfn);
 
-	for (unsigned int step = 0, k = 0; step < STEP_LIMIT; step++, k ^= 1) {
+	for (unsigned int step = 0, k = 0; step < VT_PCP_STEP_LIMIT;
+	     step++, k ^= 1) {
 		uint64_t link = get64(cur, to), q = 0;
 
 		switch (link_kind(p, link, &q)) {

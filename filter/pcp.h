@@ -29,6 +29,9 @@ struct vt_x86_64;
 
 struct vt_pcp;
 
+/* A list longer than this is not believed (4 GiB of order-0 pages). */
+#define VT_PCP_STEP_LIMIT (1u << 20)
+
 /*
  * The struct page fields a list check reads: SIZE(page), OFFSET(page.flags,
  * _refcount, mapping, lru, _mapcount) and the PG_* numbers known. Absent

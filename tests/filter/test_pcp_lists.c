@@ -312,7 +312,7 @@ static void other_kernel_not_walked(void **state)
 static void list_orders(void **state)
 {
 	(void)state;
-	/* 5.14-5.19: a pageblock list per migratetype; 6.x: one or two */
+	/* pageblock lists: one per migratetype at first, later one or two */
 	for (uint64_t n = 12; n <= 15; n++) {
 		assert_int_equal(vt_pcp_list_order(0, n, 3, false), 0);
 		assert_int_equal(vt_pcp_list_order(5, n, 3, false), 1);
