@@ -105,6 +105,29 @@ hexval() { # REPORT LABEL
 	printf '%d' "$(sed -n "s/^ *$2 *: *\(0x[0-9a-f]*\).*/\1/p" "$1" | head -n 1)"
 }
 
+# -x with another kernel's vmlinux on variant V: a warning, and the same
+# dump as NONE (V's -d 16 dump without -x)
+other_kernel() { # V NONE
+	local other= w b=$OUT/other-kernel
+	for w in "${have[@]}"; do
+		[ "${VMLINUX_OF[$w]}" != "${VMLINUX_OF[$1]}" ] &&
+			other=${VMLINUX_OF[$w]}
+	done
+	if [ -z "$other" ]; then
+		tap_fail "-x another kernel's vmlinux" "one kernel's variants only"
+		return
+	fi
+	"$VMEMTRIM" -l -d 16 -x "$other" "${VMCORE[$1]}" "$b.dump" \
+		>/dev/null 2>"$b.err"
+	tap_eq "-x another kernel's vmlinux: exit 0" 0 "$?"
+	tap_check "-x another kernel's vmlinux: one warning naming it" \
+		sh -c "test \$(grep -c warning '$b.err') -eq 1 &&
+			grep -qF 'vmemtrim: warning: $other: per-CPU lists not walked' '$b.err'"
+	tap_check "-x another kernel's vmlinux: the same dump as without -x" \
+		cmp -s "$2" "$b.dump"
+	rm -f "$b.dump"
+}
+
 for v in "${have[@]}"; do
 	vc=${VMCORE[$v]} VMLINUX=${VMLINUX_OF[$v]} levels="16 31"
 	case $v in k612*) levels=16 ;; esac
@@ -143,6 +166,7 @@ for v in "${have[@]}"; do
 	tap_check "$v -d 16 -x: the report says the lists were walked: $(grep -o 'Per-CPU lists.*' "$vx.rep")" \
 		grep -q '^Per-CPU lists   : [1-9][0-9]* walked with the vmlinux' "$vx.rep"
 	judge "$v -d 16 -x" "$OUT/$v.lists" "$vx" "$OUT/md-$v-16.dump" 0.99
+	[ "$v" = "${have[0]}" ] && other_kernel "$v" "$OUT/vm-$v-16.dump"
 	[ "$levels" = 16 ] && { rm -f "$OUT"/*-"$v"-*.dump; continue; }
 	# crash on the -d 31 dump
 	c=$OUT/vm-$v-31.crash
@@ -205,25 +229,7 @@ fi
 rm -f "$C.vmcore" "$C.cdump"
 
 # --------------------------------------------------------------- bad -x
-v=${have[0]} other=
-for w in "${have[@]}"; do
-	[ "${VMLINUX_OF[$w]}" != "${VMLINUX_OF[$v]}" ] && other=${VMLINUX_OF[$w]}
-done
-B=$OUT/badx
-if [ -n "$other" ]; then
-	"$VMEMTRIM" -l -d 16 "${VMCORE[$v]}" "$B-none.dump" >/dev/null 2>&1
-	"$VMEMTRIM" -l -d 16 -x "$other" "${VMCORE[$v]}" "$B-other.dump" \
-		>/dev/null 2>"$B-other.err"
-	tap_eq "-x another kernel's vmlinux: exit 0" 0 "$?"
-	tap_check "-x another kernel's vmlinux: one warning naming it" \
-		sh -c "test \$(grep -c warning '$B-other.err') -eq 1 &&
-			grep -qF 'vmemtrim: warning: $other: per-CPU lists not walked' '$B-other.err'"
-	tap_check "-x another kernel's vmlinux: the same dump as without -x" \
-		cmp -s "$B-none.dump" "$B-other.dump"
-	rm -f "$B-none.dump" "$B-other.dump"
-else
-	tap_fail "-x another kernel's vmlinux" "one kernel's variants only"
-fi
+v=${have[0]} B=$OUT/badx
 printf 'not an ELF file\n' >"$B.txt"
 for x in "$B.txt" /bin/true "$B.missing"; do
 	"$VMEMTRIM" -l -d 16 -x "$x" "${VMCORE[$v]}" "$B.dump" \
