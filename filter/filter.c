@@ -216,7 +216,6 @@ static struct vt_error *walk_pcp_lists(struct fl_run *c)
 	const struct vt_pcp *p;
 	struct vt_error *err;
 
-	c->r->pcp_by = "links";
 	if (!c->pcpk || c->blind || !c->d.excluded[VT_CLASS_PCP_FREE])
 		return NULL;
 	p = vt_classifier_pcp(c->d.g.cls);
@@ -229,7 +228,7 @@ static struct vt_error *walk_pcp_lists(struct fl_run *c)
 	if (err || !c->listed)
 		return err;
 	c->d.pcp_listed = &c->listed->free;
-	c->r->pcp_by = "lists";
+	c->r->pcp_walked = true;
 	c->r->pcp_lists = c->listed->lists;
 	c->r->pcp_lists_kept = c->listed->lists_kept;
 	return NULL;

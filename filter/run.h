@@ -69,11 +69,11 @@ struct vt_filter_report {
 	uint32_t status; /* header status bits written */
 	const char *era; /* classification table row used */
 	/*
-	 * The per-CPU free pages (dump level 16): "lists" when walked with
-	 * the vmlinux (-x), "links" when proven by their list links; with
-	 * -x, why the lists were not walked ("" when they were)
+	 * The per-CPU free pages (dump level 16): walked with the vmlinux
+	 * (-x), or else proven by their list links; with -x, why the lists
+	 * were not walked ("" when they were or level 16 was not asked for)
 	 */
-	const char *pcp_by;
+	bool pcp_walked;
 	char pcp_fallback[200];
 	uint64_t pcp_lists, pcp_lists_kept; /* "lists": walked, kept */
 	double seconds;

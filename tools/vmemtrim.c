@@ -452,7 +452,7 @@ static void print_report(const struct cli *c, const struct vt_filter_report *r)
 		printf("Classification  : none (%s)\n", r->blind);
 	else
 		printf("Classification  : kernel %s\n", r->era ? r->era : "?");
-	if (c->f.vmlinux && r->pcp_by && !strcmp(r->pcp_by, "lists"))
+	if (r->pcp_walked)
 		printf("Per-CPU lists   : %llu walked with the vmlinux, %llu "
 		       "kept\n",
 		       (unsigned long long)r->pcp_lists,
