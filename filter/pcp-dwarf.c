@@ -29,6 +29,8 @@
 /* pageblock_order and HPAGE_PMD_ORDER on x86_64 with 4 KiB pages. */
 #define PMD_ORDER 9
 #define LIST_HEAD_SIZE 16
+/* More zones than this in a node is no kernel's (MAX_NR_ZONES is 2-6). */
+#define MAX_ZONES 16
 
 int vt_pcp_list_order(uint64_t i, uint64_t nr_lists, uint64_t pcptypes,
 		      bool order0_only)
@@ -237,7 +239,8 @@ static bool layouts(struct types *t, struct vt_pcp_kernel *k)
 	}
 	k->size_zone = (uint64_t)dwarf_bytesize(&t->zone);
 	if (!member(&t->pgdat, "node_zones", &k->off_node_zones, &ty) ||
-	    !(k->nr_zones = array_len(&ty, k->size_zone))) {
+	    !(k->nr_zones = array_len(&ty, k->size_zone)) ||
+	    k->nr_zones > MAX_ZONES) {
 		unknown(k, "struct pglist_data has no node_zones[]");
 		return false;
 	}

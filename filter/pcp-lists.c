@@ -187,6 +187,12 @@ struct vt_error *vt_pcp_walk(const struct vt_pcp_kernel *k,
 		snprintf(why, why_len, "%s", k->unknown);
 		return NULL;
 	}
+	if (vt_pcp_list_order(0, k->nr_lists, k->migrate_pcptypes,
+			      k->order0_only) < 0) {
+		snprintf(why, why_len, "%llu per-CPU lists: no known kernel's",
+			 (unsigned long long)k->nr_lists);
+		return NULL;
+	}
 	if (!p) {
 		snprintf(why, why_len,
 			 "VMCOREINFO lacks the struct page fields a list "

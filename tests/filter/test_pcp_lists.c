@@ -3,8 +3,8 @@
  * filter/pcp-lists.c: the per-CPU free lists walked as a vmlinux's layout
  * says (-x). A small kernel is built here: linux_banner, nr_cpu_ids,
  * __per_cpu_offset of two CPUs, node_data of one node with two zones, each
- * CPU's struct per_cpu_pages of 13 lists (6.1's: orders 0-3 per
- * migratetype, one pageblock-order list), struct pages in a vmemmap; the
+ * CPU's struct per_cpu_pages of 13 lists (orders 0-3 per migratetype, one
+ * pageblock-order list; and 3 order-0 lists), struct pages in a vmemmap; the
  * image moved by a KERNELOFFSET. Checked: the blocks on the lists, whole;
  * every kind of broken walk keeps its CPU's lists (a next link off, a
  * loop, an entry not aligned to its order, a head's prev, a count that is
@@ -230,6 +230,30 @@ static void whole_blocks(void **state)
 	free(m);
 }
 
+/* Older kernels: zone->pageset, order-0 lists only, one per migratetype. */
+static void order0_lists(void **state)
+{
+	struct machine *m = build();
+	struct vt_pcp_kernel k = layout;
+	struct vt_pcp_listed *l;
+	char got[256], why[200];
+
+	(void)state;
+	k.order0_only = true;
+	k.nr_lists = 3;
+	count(m, 0, 2); /* lists 3 and 12 are past the three */
+	l = walk(m, &k, got, sizeof(got), why);
+	assert_non_null(l);
+	assert_string_equal(got, "10-12 30-31");
+	assert_int_equal(l->lists, 6);
+	vt_pcp_listed_free(l);
+	/* with four lists the era is unknown: the walk does not run */
+	k.nr_lists = 4;
+	assert_null(walk(m, &k, got, sizeof(got), why));
+	assert_non_null(strstr(why, "no known kernel"));
+	free(m);
+}
+
 enum broken {
 	B_NEXT, /* 0x10's next is 8 bytes off 0x11's link */
 	B_LOOP, /* 0x11's next is 0x10's link */
@@ -370,6 +394,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(whole_blocks),
+		cmocka_unit_test(order0_lists),
 		cmocka_unit_test(broken_cpu0_kept),
 		cmocka_unit_test(other_kernel_not_walked),
 		cmocka_unit_test(list_orders),
