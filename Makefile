@@ -32,6 +32,8 @@ CRASH_CFLAGS := -std=gnu11 -Wall -Wextra -fPIC -shared -nostartfiles \
 	-DX86_64 -I/usr/include/crash
 
 LIBS := -lz -llzo2 -lsnappy -lzstd
+# -x VMLINUX: elfutils (libdw-dev), for the per-CPU lists (filter/pcp-dwarf.c)
+DW_LIBS := -ldw -lelf
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 FUZZ_SECONDS ?= 60
@@ -112,12 +114,12 @@ $(LIBFILTER_SAN): $(FILTER_SAN_OBJ)
 $(FILTER_OBJ) $(FILTER_SAN_OBJ) $(BUILD)/obj/tools/vmemtrim.o: CPPFLAGS += -Ifilter -Ireader
 
 $(VMEMTRIM): $(BUILD)/obj/tools/vmemtrim.o $(LIBFILTER) $(LIBVMEMTRIM)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lpthread
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) $(DW_LIBS) -lpthread
 
 # vmemtrim and vmemtrim-inspect with ASan+UBSan, for the sanitizer tests.
 $(BUILD)/vmemtrim-san: $(BUILD)/san/tools/vmemtrim.o $(LIBFILTER_SAN) \
 		$(LIBVMEMTRIM_SAN)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lpthread
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS) $(DW_LIBS) -lpthread
 
 $(BUILD)/vmemtrim-inspect-san: $(BUILD)/san/tools/vmemtrim-inspect.o \
 		$(LIBVMEMTRIM_SAN)
@@ -129,12 +131,14 @@ $(BUILD)/san/tools/vmemtrim.o: CPPFLAGS += -Ifilter -Ireader
 #
 # One self-contained binary (no loader, no libraries to copy): the static
 # archives of zlib1g-dev, liblzo2-dev, libzstd-dev and libsnappy-dev, which
-# is C++ and so also needs libstdc++ and libm.
+# is C++ and so also needs libstdc++ and libm; libdw-dev's libdw.a and
+# libelf.a (for -x) need libbz2-dev's and liblzma-dev's archives too.
 
 VMEMTRIM_STATIC := $(BUILD)/vmemtrim-static
+DW_STATIC_LIBS := -ldw -lelf -lbz2 -llzma -lzstd -lz
 
 $(VMEMTRIM_STATIC): $(BUILD)/obj/tools/vmemtrim.o $(LIBFILTER) $(LIBVMEMTRIM)
-	$(CC) $(CFLAGS) -static -o $@ $^ $(LIBS) -lstdc++ -lm -lpthread
+	$(CC) $(CFLAGS) -static -o $@ $^ $(LIBS) $(DW_STATIC_LIBS) -lstdc++ -lm -lpthread
 
 static: $(VMEMTRIM_STATIC)
 
@@ -160,11 +164,11 @@ $(BUILD)/tests/%: $(BUILD)/san/tests/%.o $(UNIT_SUPPORT) $(LIBFILTER_SAN) \
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $< \
 		$(filter $(BUILD)/san/tests/$(*D)/%,$(UNIT_SUPPORT)) \
-		$(LIBFILTER_SAN) $(LIBVMEMTRIM_SAN) $(LIBS) -lcmocka -lpthread
+		$(LIBFILTER_SAN) $(LIBVMEMTRIM_SAN) $(LIBS) $(DW_LIBS) -lcmocka -lpthread
 
 $(TOOL_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIBFILTER) $(LIBVMEMTRIM)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) -lpthread
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) $(DW_LIBS) -lpthread
 
 # The LD_PRELOAD fault injector of tests/faults/test-faults.sh.
 FAULTSHIM := $(BUILD)/tests/faults/libfaultshim.so
@@ -191,7 +195,7 @@ $(FUZZ_BIN): $(BUILD)/fuzz/%: fuzz/%.c $(READER_SRC) $(FILTER_SRC) \
 		$(wildcard reader/*.h filter/*.h filter/*/*.h include/vmemtrim/*.h)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -Ifilter -o $@ $< $(READER_SRC) $(FILTER_SRC) \
-		$(LIBS) -lpthread
+		$(LIBS) $(DW_LIBS) -lpthread
 
 fuzz-programs: $(FUZZ_BIN)
 

@@ -149,7 +149,7 @@ struct vt_error *fl_compute_block(const struct fl_decide *d, struct blk *b,
 	/* per-CPU free pages: candidates become free or kept (filter/pcp.h) */
 	err = b->blind ? NULL :
 			 vt_pcp_resolve_dump(vt_classifier_pcp(d->g.cls),
-					     d->g.dump, b->x,
+					     d->g.dump, b->x, d->pcp_listed,
 					     d->excluded[VT_CLASS_PCP_FREE], a,
 					     n, b->classes);
 	if (err)

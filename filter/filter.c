@@ -22,6 +22,7 @@
 #include "filter.h"
 #include "notes.h"
 #include "pass.h"
+#include "pcp-lists.h"
 #include "vmemtrim/dump.h"
 #include "vmemtrim/format.h"
 #include "vmemtrim/vmcoreinfo.h"
@@ -113,6 +114,12 @@ static struct vt_error *setup(struct fl_run *c, size_t *vi_len)
 	struct vt_error *err;
 
 	*vi_len = 0;
+	if (c->o->vmlinux) {
+		/* a bad -x fails before any work, as makedumpfile's */
+		err = vt_pcp_kernel_load(c->o->vmlinux, &c->pcpk);
+		if (err)
+			return err;
+	}
 	err = vt_dump_open(paths, 1, &c->d.g.dump);
 	if (err)
 		return err;
@@ -198,6 +205,35 @@ static struct vt_error *find_vmemmap_base(struct fl_run *c)
 	return NULL;
 }
 
+/*
+ * -x: the per-CPU lists walked with the vmlinux's layouts; when they
+ * cannot be (r->pcp_fallback says why), the link proof decides.
+ */
+static struct vt_error *walk_pcp_lists(struct fl_run *c)
+{
+	struct vt_pcp_dump d = { c->d.g.dump, c->x };
+	struct vt_pcp_reader rd = { vt_pcp_dump_read, &d };
+	const struct vt_pcp *p;
+	struct vt_error *err;
+
+	if (!c->pcpk || c->blind || !c->d.excluded[VT_CLASS_PCP_FREE])
+		return NULL;
+	p = vt_classifier_pcp(c->d.g.cls);
+	err = vt_pcp_walk(c->pcpk, p, &rd,
+			  c->kp->kernel_offset.known ?
+				  (uint64_t)c->kp->kernel_offset.value :
+				  0,
+			  c->kp->release, &c->listed, c->r->pcp_fallback,
+			  sizeof(c->r->pcp_fallback));
+	if (err || !c->listed)
+		return err;
+	c->d.pcp_listed = &c->listed->free;
+	c->r->pcp_walked = true;
+	c->r->pcp_lists = c->listed->lists;
+	c->r->pcp_lists_kept = c->listed->lists_kept;
+	return NULL;
+}
+
 static struct vt_error *alloc_buffers(struct fl_run *c)
 {
 	struct vt_error *err = fl_blk_init(&c->mb, c->d.g.dump,
@@ -237,6 +273,8 @@ static void teardown(struct fl_run *c)
 	free(c->d.store_keep);
 	free(c->vmcoreinfo_text);
 	free(c->notes);
+	vt_pcp_listed_free(c->listed);
+	vt_pcp_kernel_free(c->pcpk);
 }
 
 static struct vt_error *run(struct fl_run *c)
@@ -251,6 +289,8 @@ static struct vt_error *run(struct fl_run *c)
 	err = setup(c, &vi_len);
 	if (!err)
 		err = find_vmemmap_base(c);
+	if (!err)
+		err = walk_pcp_lists(c);
 	if (!err)
 		err = alloc_buffers(c);
 	if (!err && c->o->exclude_vmemmap && !c->blind)

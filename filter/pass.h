@@ -29,6 +29,9 @@
 #define DATA_WINDOW_PFNS 1024ULL
 
 struct vt_exclude;
+struct vt_pcp_kernel;
+struct vt_pcp_listed;
+struct vt_range_list;
 struct vt_writer;
 struct vt_x86_64;
 
@@ -44,6 +47,8 @@ struct fl_geom {
 struct fl_decide {
 	struct fl_geom g;
 	bool excluded[VT_CLASS_NR]; /* by the dump level */
+	/* -x: the blocks on the per-CPU lists walked (pcp-lists.h), or NULL */
+	const struct vt_range_list *pcp_listed;
 	/* pass 1's bm2 and keep for every pfn, when small enough to keep */
 	uint8_t *store_bm2, *store_keep;
 };
@@ -98,6 +103,8 @@ struct fl_run {
 	bool blind;
 	uint64_t kt_pfn, kt_end; /* kernel text canary pfns [kt_pfn, kt_end) */
 	char *vmcoreinfo_text; /* -i */
+	struct vt_pcp_kernel *pcpk; /* -x: the vmlinux's layouts */
+	struct vt_pcp_listed *listed; /* -x: the per-CPU lists walked */
 	uint8_t *notes; /* output notes when -i adds a VMCOREINFO note */
 };
 

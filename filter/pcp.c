@@ -23,9 +23,6 @@
 #include "vmemtrim/x86_64.h"
 #include "classify.h"
 
-/* A list longer than this is not believed (4 GiB of order-0 pages). */
-#define STEP_LIMIT (1u << 20)
-
 /*
  * The largest block on a per-CPU list: pageblock_order (9 on x86_64, the
  * order of a PMD) for the list of THP-sized blocks (5.14+); the other
@@ -233,7 +230,8 @@ static bool follow(const struct vt_pcp *p, const struct vt_pcp_reader *rd,
 	const uint8_t *cur = pg;
 	uint64_t cur_addr = lru_addr(p, pfn);
 
-	for (unsigned int step = 0, k = 0; step < STEP_LIMIT; step++, k ^= 1) {
+	for (unsigned int step = 0, k = 0; step < VT_PCP_STEP_LIMIT;
+	     step++, k ^= 1) {
 		uint64_t link = get64(cur, to), q = 0;
 
 		switch (link_kind(p, link, &q)) {
@@ -398,16 +396,60 @@ struct vt_error *vt_pcp_resolve(const struct vt_pcp *p,
 	return NULL;
 }
 
+bool vt_pcp_entry(const struct vt_pcp *p, const struct vt_pcp_reader *rd,
+		  uint64_t link, uint64_t prev, uint64_t *pfn, uint64_t *next)
+{
+	uint8_t pg[MAX_SIZE_PAGE];
+
+	if (!p || !p->vbase || link_kind(p, link, pfn) != LINK_ENTRY ||
+	    !read_page(p, rd, *pfn, pg) || !vt_pcp_candidate(p, pg) ||
+	    get64(pg, p->off_lru + 8) != prev)
+		return false;
+	*next = get64(pg, p->off_lru);
+	return true;
+}
+
+size_t vt_pcp_link_offset(const struct vt_pcp *p)
+{
+	return p ? p->off_lru : 0;
+}
+
+struct vt_error *vt_pcp_resolve_listed(const struct vt_pcp *p,
+				       const struct vt_pcp_reader *rd,
+				       const struct vt_range_list *listed,
+				       uint64_t pfn, uint64_t n, uint8_t *cls)
+{
+	uint8_t pg[MAX_SIZE_PAGE];
+
+	for (size_t r = 0; p && p->vbase && r < listed->nr; r++) {
+		uint64_t a = listed->r[r].start, b = listed->r[r].end;
+
+		if (a < pfn)
+			a = pfn;
+		if (b > pfn + n)
+			b = pfn + n;
+		for (; a < b; a++) {
+			uint8_t *c = &cls[a - pfn];
+
+			/* an entry: the walk checked its struct page */
+			if (*c == VT_CLASS_PCP_MAYBE)
+				*c = VT_CLASS_PCP_FREE;
+			else if (*c == VT_CLASS_KEEP &&
+				 read_page(p, rd, a, pg) && blank(p, pg))
+				*c = VT_CLASS_PCP_FREE;
+		}
+	}
+	for (uint64_t i = 0; i < n; i++)
+		if (cls[i] == VT_CLASS_PCP_MAYBE)
+			cls[i] = VT_CLASS_KEEP;
+	return NULL;
+}
+
 /* --- reading the dump ----------------------------------------------------- */
 
-struct dump_reader {
-	struct vt_dump *dump;
-	struct vt_x86_64 *x;
-};
-
-static bool dump_read(void *arg, uint64_t vaddr, void *buf, size_t len)
+bool vt_pcp_dump_read(void *arg, uint64_t vaddr, void *buf, size_t len)
 {
-	struct dump_reader *d = arg;
+	struct vt_pcp_dump *d = arg;
 	uint8_t *out = buf;
 
 	while (len) {
@@ -433,11 +475,14 @@ static bool dump_read(void *arg, uint64_t vaddr, void *buf, size_t len)
 
 struct vt_error *vt_pcp_resolve_dump(const struct vt_pcp *p,
 				     struct vt_dump *dump, struct vt_x86_64 *x,
+				     const struct vt_range_list *listed,
 				     bool walk, uint64_t pfn, uint64_t n,
 				     uint8_t *cls)
 {
-	struct dump_reader d = { dump, x };
-	struct vt_pcp_reader rd = { dump_read, &d };
+	struct vt_pcp_dump d = { dump, x };
+	struct vt_pcp_reader rd = { vt_pcp_dump_read, &d };
 
+	if (listed && walk && dump && x)
+		return vt_pcp_resolve_listed(p, &rd, listed, pfn, n, cls);
 	return vt_pcp_resolve(p, &rd, walk && dump && x, pfn, n, cls);
 }

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "critical.h"
 #include "vmemtrim/error.h"
 
 struct vt_kernel_profile;
@@ -27,6 +28,9 @@ struct vt_dump;
 struct vt_x86_64;
 
 struct vt_pcp;
+
+/* A list longer than this is not believed (4 GiB of order-0 pages). */
+#define VT_PCP_STEP_LIMIT (1u << 20)
 
 /*
  * The struct page fields a list check reads: SIZE(page), OFFSET(page.flags,
@@ -66,9 +70,45 @@ struct vt_error *vt_pcp_resolve(const struct vt_pcp *p,
 				const struct vt_pcp_reader *rd, bool walk,
 				uint64_t pfn, uint64_t n, uint8_t *cls);
 
-/* vt_pcp_resolve() reading the kernel's memory in @dump through @x. */
+/*
+ * With the lists walked (-x, filter/pcp-lists.h): the candidates among
+ * @cls in @listed (sorted pfn ranges of the blocks on the lists) become
+ * VT_CLASS_PCP_FREE, the other candidates VT_CLASS_KEEP; a VT_CLASS_KEEP
+ * pfn in @listed becomes VT_CLASS_PCP_FREE when its struct page is blank
+ * (the rest of a free block). NULL @p: all KEEP.
+ */
+struct vt_error *vt_pcp_resolve_listed(const struct vt_pcp *p,
+				       const struct vt_pcp_reader *rd,
+				       const struct vt_range_list *listed,
+				       uint64_t pfn, uint64_t n, uint8_t *cls);
+
+/*
+ * One entry of a list being walked: @link (a next pointer) must be the
+ * list link of a free-looking struct page whose prev link is @prev; its
+ * pfn and next link in *pfn and *next. False when not.
+ */
+bool vt_pcp_entry(const struct vt_pcp *p, const struct vt_pcp_reader *rd,
+		  uint64_t link, uint64_t prev, uint64_t *pfn, uint64_t *next);
+
+/* OFFSET(page.lru), where the links are (0 for NULL @p). */
+size_t vt_pcp_link_offset(const struct vt_pcp *p);
+
+/* The kernel's memory in a dump, read through its page tables. */
+struct vt_pcp_dump {
+	struct vt_dump *dump;
+	struct vt_x86_64 *x;
+};
+
+/* A struct vt_pcp_reader's read over a struct vt_pcp_dump (@arg). */
+bool vt_pcp_dump_read(void *arg, uint64_t vaddr, void *buf, size_t len);
+
+/*
+ * vt_pcp_resolve() (@listed NULL) or vt_pcp_resolve_listed() reading the
+ * kernel's memory in @dump through @x.
+ */
 struct vt_error *vt_pcp_resolve_dump(const struct vt_pcp *p,
 				     struct vt_dump *dump, struct vt_x86_64 *x,
+				     const struct vt_range_list *listed,
 				     bool walk, uint64_t pfn, uint64_t n,
 				     uint8_t *cls);
 

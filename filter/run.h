@@ -16,6 +16,8 @@ struct vt_filter_opts {
 	const char *input;
 	const char *output; /* NULL: flattened to stdout */
 	const char *vmcoreinfo_path; /* -i, or NULL */
+	/* -x: walk the per-CPU free lists with its DWARF, or NULL */
+	const char *vmlinux;
 	int dump_level; /* 0..31 */
 	bool exclude_vmemmap; /* -e */
 	bool flattened; /* -F */
@@ -66,6 +68,14 @@ struct vt_filter_report {
 	uint64_t bytes; /* size of the dump written */
 	uint32_t status; /* header status bits written */
 	const char *era; /* classification table row used */
+	/*
+	 * The per-CPU free pages (dump level 16): walked with the vmlinux
+	 * (-x), or else proven by their list links; with -x, why the lists
+	 * were not walked ("" when they were or level 16 was not asked for)
+	 */
+	bool pcp_walked;
+	char pcp_fallback[200];
+	uint64_t pcp_lists, pcp_lists_kept; /* "lists": walked, kept */
 	double seconds;
 	/* where the time went: up to pass 1, pass 1, pass 2 (and 3), the
 	   rest (descriptors, fsync, rename) */

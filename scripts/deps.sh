@@ -5,6 +5,7 @@
 set -eu
 
 PKGS="build-essential pkg-config zlib1g-dev liblzo2-dev libsnappy-dev \
+libdw-dev libbz2-dev liblzma-dev \
 libzstd-dev libcmocka-dev crash makedumpfile qemu-system-x86 \
 busybox-static kexec-tools libkdumpfile-dev python3-libkdumpfile \
 python3-drgn cpio gdb kmod clang man-db strace debhelper dpkg-dev \

@@ -53,7 +53,9 @@ static const char usage_text[] =
 	"                    2 cache pages without private data, 4 all cache\n"
 	"                    pages, 8 user process pages, 16 free pages\n"
 	"                    (buddy, unaccepted, and on the per-CPU lists\n"
-	"                    when their list links prove it)\n"
+	"                    when their list links prove it, or with -x as\n"
+	"                    the lists themselves hold them, high-order\n"
+	"                    blocks whole)\n"
 	"  -e                also leave out the vmemmap pages whose struct\n"
 	"                    pages all describe excluded pages; sets\n"
 	"                    DUMP_DH_EXCLUDED_VMEMMAP (needs no --work-dir)\n"
@@ -76,15 +78,20 @@ static const char usage_text[] =
 	"                    mmap, /proc/vmcore's struct pages and page data\n"
 	"                    through bounded mmap windows)\n"
 	"  --work-dir DIR    accepted for makedumpfile compatibility; unused\n"
-	"  -x VMLINUX, --cyclic-buffer N, --non-cyclic, --splitblock-size N,\n"
-	"  -D                accepted and ignored (vmemtrim needs no vmlinux\n"
-	"                    and works in bounded memory by itself)\n"
+	"  -x VMLINUX        the debug vmlinux of the dump's kernel: its DWARF\n"
+	"                    gives the layout of the per-CPU free lists, which\n"
+	"                    -d 16 then walks (not needed otherwise); a file\n"
+	"                    that is not ELF with DWARF: exit 1; another\n"
+	"                    kernel's: a warning, the list links decide\n"
+	"  --cyclic-buffer N, --non-cyclic, --splitblock-size N,\n"
+	"  -D                accepted and ignored (vmemtrim works in bounded\n"
+	"                    memory by itself)\n"
 	"  --dump-dmesg      write the kernel log of VMCORE (any dump vmemtrim\n"
 	"                    reads) to LOGFILE, as makedumpfile does\n"
 	"  --check-params    only check the options and arguments: exit 0,\n"
 	"                    or 1 with the reason; no file is touched\n"
 	"  --show-stats      the report, as --message-level with 16 added\n"
-	"  -b ORDER          accepted and ignored, like -x and --work-dir\n"
+	"  -b ORDER          accepted and ignored, like --work-dir\n"
 	"  -h, --help        this help; -v, --version: the version\n"
 	"Other makedumpfile options are refused with the alternative\n"
 	"(docs/vmemtrim.8 lists each).\n"
@@ -319,6 +326,8 @@ static int parse(struct cli *c, int argc, char **argv)
 			c->f.vmcoreinfo_path = optarg;
 			break;
 		case 'x':
+			c->f.vmlinux = optarg;
+			break;
 		case 'b':
 		case 'D':
 		case OPT_WORK_DIR:
@@ -443,6 +452,11 @@ static void print_report(const struct cli *c, const struct vt_filter_report *r)
 		printf("Classification  : none (%s)\n", r->blind);
 	else
 		printf("Classification  : kernel %s\n", r->era ? r->era : "?");
+	if (r->pcp_walked)
+		printf("Per-CPU lists   : %llu walked with the vmlinux, %llu "
+		       "kept\n",
+		       (unsigned long long)r->pcp_lists,
+		       (unsigned long long)r->pcp_lists_kept);
 	if (c->f.exclude_vmemmap)
 		printf("Excluded %llu unused vmemmap pages (of %llu holding "
 		       "struct pages)\n",
@@ -479,6 +493,16 @@ static void print_degraded(const struct cli *c,
 			"vmemtrim: warning: %s: the struct pages of %llu pfns "
 			"could not be read; their pages were kept\n",
 			in, (unsigned long long)r->sp_unreadable);
+	if (r->pcp_fallback[0])
+		fprintf(stderr,
+			"vmemtrim: warning: %s: per-CPU lists not walked (%s); "
+			"their list links decide\n",
+			c->f.vmlinux, r->pcp_fallback);
+	if (r->pcp_lists_kept)
+		fprintf(stderr,
+			"vmemtrim: warning: %s: %llu per-CPU lists could not be "
+			"walked; their pages were kept\n",
+			in, (unsigned long long)r->pcp_lists_kept);
 	if (r->bad_roots)
 		fprintf(stderr,
 			"vmemtrim: warning: %s: %llu mem_section roots could "

@@ -7,24 +7,28 @@ the vmcore with the vmlinux's DWARF; the dumps' bitmaps are parsed by
 tests/reader/check_inspect.py.
 
   check_pcp.py lists VMCORE VMLINUX
-      print the lists: one line "pfn order list" per entry (list: a
-      number per list head)
+      print the lists: one line "pfn order list pcp count" per entry
+      (list: a number per list head; pcp: a number per struct
+      per_cpu_pages; count: the address of its count)
   check_pcp.py check --name N [--min F] LISTS VM MDF
       LISTS from "lists"; VM, MDF: vmemtrim's and makedumpfile's dumps at
       one dump level with the free pages bit (16). Asserts: every list
       entry is left out of VM; at least F (default 0.9) of all the pages
       on the lists (entries and the rest of their high-order blocks) are;
       every pfn that VM leaves out and MDF keeps is a page on the lists.
-  check_pcp.py corrupt --seed S LISTS VMCORE VICTIMS
+  check_pcp.py corrupt --seed S [--count] LISTS VMCORE VICTIMS
       patch VMCORE in place (give it a copy): in each of six lists of at
       least three order-0 entries, one entry's struct page gets one field
       off (a reference, PG_reserved, a mapping, _mapcount 0, its next link
       8 bytes off, its prev link at another page); VICTIMS gets one line
-      "FIELD PFN LIST" per patched page.
-  check_pcp.py kept LISTS VICTIMS DUMP
+      "FIELD PFN LIST" per patched page. --count: instead, the count of
+      one struct per_cpu_pages holding such a list is one page off (the
+      victim line names that list).
+  check_pcp.py kept [--whole-pcp] LISTS VICTIMS DUMP
       DUMP (vmemtrim -d 31 of the patched vmcore) keeps every page of
-      every list a victim is on, and still leaves out every page of the
-      other lists.
+      every list a victim is on (--whole-pcp: of every list of the same
+      struct per_cpu_pages, as the walk of -x keeps them), and still
+      leaves out every page of the other lists.
 Run with /usr/bin/python3 (Debian's drgn and kdumpfile). TAP lines; exit
 status 1 when a line failed, 2 on usage errors.
 """
@@ -66,7 +70,7 @@ def cmd_lists(argv):
     prog.load_debug_info([argv[1]])
     pcptypes = prog.constant("MIGRATE_PCPTYPES").value_()
     cpus = list(for_each_possible_cpu(prog))
-    lid = 0
+    lid = npcp = 0
     pgdats = [prog["node_data"][nid]
               for nid in range(prog["nr_node_ids"].value_())]
     for pgdat in pgdats:
@@ -83,14 +87,23 @@ def cmd_lists(argv):
                     for page in list_for_each_entry(
                             "struct page", pcp.lists[i].address_of_(),
                             "pcp_list"):
-                        print(page_to_pfn(page).value_(), order, lid)
+                        print(page_to_pfn(page).value_(), order, lid,
+                              npcp, pcp.count.address_of_().value_())
                     lid += 1
+                npcp += 1
     return 0
 
 
 def read_lists(path):
+    """(pfn, order, list) per entry."""
     with open(path) as f:
-        return [tuple(int(x) for x in line.split()) for line in f]
+        return [tuple(int(x) for x in line.split()[:3]) for line in f]
+
+
+def read_pcps(path):
+    """list -> the number of its struct per_cpu_pages."""
+    with open(path) as f:
+        return {int(w[2]): int(w[3]) for w in (line.split() for line in f)}
 
 
 SP = 64
@@ -102,7 +115,8 @@ FIELDS = ("refcount", "reserved", "mapping", "mapcount", "next", "prev")
 def cmd_corrupt(argv):
     import random
     import struct
-    o, args = ci.opts(argv, ["--seed"])
+    count = "--count" in argv
+    o, args = ci.opts([a for a in argv if a != "--count"], ["--seed"])
     if len(args) != 3:
         return 2
     rng = random.Random(int(o.get("--seed", "1")))
@@ -128,7 +142,18 @@ def cmd_corrupt(argv):
         return pa
 
     patches, victims = [], []
-    for field, lid in zip(FIELDS, ok_lists):
+    if count:
+        lid = ok_lists[0]
+        with open(args[0]) as f:
+            va = next(int(w[4]) for w in (line.split() for line in f)
+                      if int(w[2]) == lid)
+        st, pa = kd.walk(va, 1 << 36)
+        if st != "mapped":
+            raise RuntimeError("count at %#x: %s" % (va, st))
+        n, = struct.unpack("<i", kd.read(kd.kd.KDUMP_KPHYSADDR, pa, 4))
+        patches.append((pa, struct.pack("<i", n + 1)))
+        victims.append(("count", lists[lid][0][0], lid))
+    for field, lid in zip(() if count else FIELDS, ok_lists):
         es = lists[lid]
         k = 1 + rng.randrange(len(es) - 2)  # not an end
         pfn = es[k][0]
@@ -172,6 +197,8 @@ def cmd_corrupt(argv):
 
 
 def cmd_kept(argv):
+    whole = "--whole-pcp" in argv
+    argv = [a for a in argv if a != "--whole-pcp"]
     if len(argv) != 3:
         return 2
     lists = {}
@@ -182,6 +209,12 @@ def cmd_kept(argv):
         for line in f:
             field, pfn, lid = line.split()
             bad[int(lid)] = field
+    if whole:
+        pcp = read_pcps(argv[0])
+        for lid in list(bad):
+            for other in lists:
+                if pcp[other] == pcp[lid] and other not in bad:
+                    bad[other] = bad[lid] + " (same CPU's lists)"
     tmp = os.path.dirname(os.path.abspath(argv[2]))
     d = ci.KdumpFile(argv[2], tmp)
     for lid in sorted(bad):
