@@ -235,7 +235,8 @@ static struct vt_error *reasm_records(struct reasm *r)
 			r->cut_inside = r->pos > at;
 			return NULL;
 		}
-		if (!cover_add(&r->cov, (uint64_t)off, (uint64_t)(off + size)))
+		if (size &&
+		    !cover_add(&r->cov, (uint64_t)off, (uint64_t)(off + size)))
 			return vt_error_new(VT_ERR_NOMEM, "out of memory");
 		r->records++;
 	}
@@ -250,14 +251,6 @@ static const char *cut_where(const struct reasm *r, char *buf, size_t len)
 	else
 		snprintf(buf, len, "after a whole record");
 	return buf;
-}
-
-/* Where the page descriptors start: after the header and bitmap blocks. */
-static uint64_t desc_off(const uint8_t *h, uint64_t bs)
-{
-	return (1 + (uint64_t)vt_le32(h + VT_KDUMP_HDR(sub_hdr_size)) +
-		vt_le32(h + VT_KDUMP_HDR(bitmap_blocks))) *
-	       bs;
 }
 
 /* Make @fd at least @size bytes long; 0 or -1 (errno). */
@@ -277,15 +270,14 @@ static int ftruncate_up(int fd, uint64_t size)
  * @h: the header, itself whole.
  */
 static struct vt_error *head_whole(struct reasm *r, const uint8_t *h,
-				   uint64_t bs, bool *whole)
+				   uint64_t bs, bool *whole, uint64_t *desc_off)
 {
-	uint64_t sub = vt_le32(h + VT_KDUMP_HDR(sub_hdr_size));
-	uint64_t blocks = vt_le32(h + VT_KDUMP_HDR(bitmap_blocks));
 	uint64_t max_pfn = vt_le32(h + VT_KDUMP_HDR(max_mapnr));
-	uint64_t bm1 = (1 + sub) * bs, bm2, need, one;
+	uint64_t sub = vt_le32(h + VT_KDUMP_HDR(sub_hdr_size));
+	struct vt_kdump_bitmaps b;
 	uint8_t m[8];
 
-	*whole = cover_has(&r->cov, 0, bm1);
+	*whole = sub && cover_has(&r->cov, 0, (1 + sub) * bs);
 	if (!*whole)
 		return NULL;
 	if ((int32_t)vt_le32(h + VT_KDUMP_HDR(header_version)) >= 6) {
@@ -298,11 +290,12 @@ static struct vt_error *head_whole(struct reasm *r, const uint8_t *h,
 		if (vt_le64(m))
 			max_pfn = vt_le64(m);
 	}
-	need = max_pfn / 8 + !!(max_pfn % 8);
-	one = (need + bs - 1) / bs * bs;
-	bm2 = blocks * bs < 2 * one ? bm1 : bm1 + blocks / 2 * bs;
-	*whole = need <= blocks * bs && cover_has(&r->cov, bm1, bm1 + need) &&
-		 cover_has(&r->cov, bm2, bm2 + need);
+	b = vt_kdump_bitmaps_of(
+		bs, sub, vt_le32(h + VT_KDUMP_HDR(bitmap_blocks)), max_pfn);
+	*desc_off = b.desc_off;
+	*whole = b.need <= b.len &&
+		 cover_has(&r->cov, b.off1, b.off1 + b.need) &&
+		 cover_has(&r->cov, b.off2, b.off2 + b.need);
 	return NULL;
 }
 
@@ -313,7 +306,7 @@ static struct vt_error *head_whole(struct reasm *r, const uint8_t *h,
 static struct vt_error *reasm_mark_incomplete(struct reasm *r)
 {
 	uint8_t h[VT_KDUMP_HDR_SIZE], st[4];
-	uint64_t bs;
+	uint64_t bs, desc_off = 0;
 	char where[64];
 	bool whole;
 	struct vt_error *err;
@@ -334,7 +327,7 @@ static struct vt_error *reasm_mark_incomplete(struct reasm *r)
 			VT_ERR_FORMAT,
 			"%s: flattened stream cut off at byte %llu (%s, no end mark), and what it holds is no kdump-compressed dump to mark incomplete",
 			r->in_name, (unsigned long long)r->pos, where);
-	err = head_whole(r, h, bs, &whole);
+	err = head_whole(r, h, bs, &whole, &desc_off);
 	if (err)
 		return err;
 	if (!whole)
@@ -343,7 +336,7 @@ static struct vt_error *reasm_mark_incomplete(struct reasm *r)
 			"%s: flattened stream cut off at byte %llu (%s, no end mark) before the dump's header and bitmaps were whole: nothing to rebuild",
 			r->in_name, (unsigned long long)r->pos, where);
 	/* the descriptor area starts inside the file, as the writer's does */
-	if (ftruncate_up(r->out_fd, desc_off(h, bs)))
+	if (ftruncate_up(r->out_fd, desc_off))
 		return vt_error_errno(errno, "%s: ftruncate", r->tmp);
 	vt_put_le32(st, vt_le32(h + VT_KDUMP_HDR(status)) |
 				DUMP_DH_COMPRESSED_INCOMPLETE);
