@@ -159,6 +159,9 @@ static struct vt_error *layout_bitmaps(struct kd_file *kf, const uint8_t *h)
 	b = vt_kdump_bitmaps_of(kf->bs, (uint64_t)sub_blocks, blocks,
 				kf->max_pfn);
 	kf->desc_off = b.desc_off;
+	/* a stream cut off ends where -R makes its file end, if earlier */
+	if (kf->flat && vt_flat_cut(kf->flat) && kf->size < kf->desc_off)
+		kf->size = kf->desc_off;
 	if (kf->desc_off > kf->size)
 		return vt_error_new(
 			VT_ERR_FORMAT,
