@@ -156,7 +156,11 @@ void vt_writer_abort(struct vt_writer *w);
 /*
  * -R: read a flattened stream from @in_fd and write the regular file
  * @path (temporary name, then rename; force as above). @in_name names the
- * input in messages ("standard input").
+ * input in messages ("standard input"). A stream cut off (no end mark)
+ * after the dump's header and bitmaps still installs @path, from the
+ * complete records, marked INCOMPLETE, and returns a VT_ERR_FORMAT error
+ * saying where the stream was cut and that @path is kept; cut before,
+ * or bad, it returns the error and leaves no @path.
  */
 struct vt_error *vt_flat_reassemble(int in_fd, const char *in_name,
 				    const char *path, bool force);

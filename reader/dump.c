@@ -414,13 +414,46 @@ struct vt_error *vt_dump_read_paddr(struct vt_dump *d, uint64_t paddr,
 	return err;
 }
 
+/*
+ * The pfns dumped per the bitmap whose data was never written (an
+ * incomplete dump), in runs a written page ends; pfns the dump does not
+ * hold at all (excluded, holes) lie inside runs without counting.
+ */
+struct nw_walk {
+	uint64_t start, end, count; /* the run being gathered: count 0 none */
+	uint64_t ranges; /* runs handed out */
+	vt_dump_range_fn *fn; /* NULL: only count them */
+	void *arg;
+	int stop; /* what fn returned, when not 0 */
+};
+
+/* A written page, or the end: the run gathered so far is complete. */
+static void nw_flush(struct nw_walk *w)
+{
+	if (!w->count)
+		return;
+	w->ranges++;
+	if (w->fn && !w->stop)
+		w->stop = w->fn(w->arg, w->start, w->end, w->count);
+	w->count = 0;
+}
+
+static void nw_add(struct nw_walk *w, uint64_t pfn)
+{
+	if (!w->count)
+		w->start = pfn;
+	w->end = pfn + 1;
+	w->count++;
+}
+
 static struct vt_error *count_dumped(struct vt_dump *d, uint64_t pfn,
-				     uint64_t end, struct vt_dump_counts *c)
+				     uint64_t end, struct vt_dump_counts *c,
+				     struct nw_walk *w)
 {
 	uint64_t next;
 	struct vt_file *f = file_of(d, pfn, &next);
 
-	for (; pfn < end; pfn++) {
+	for (; pfn < end && !w->stop; pfn++) {
 		bool zero, written;
 		struct vt_error *err;
 
@@ -435,16 +468,22 @@ static struct vt_error *count_dumped(struct vt_dump *d, uint64_t pfn,
 			return err;
 		c->zero += zero;
 		c->not_written += !written;
+		if (written)
+			nw_flush(w);
+		else
+			nw_add(w, pfn);
 	}
 	return NULL;
 }
 
-struct vt_error *vt_dump_count(struct vt_dump *d, struct vt_dump_counts *c)
+/* Every pfn's counts, the runs not written handed to @w. */
+static struct vt_error *count_all(struct vt_dump *d, struct vt_dump_counts *c,
+				  struct nw_walk *w)
 {
 	uint64_t pfn = 0;
 
 	memset(c, 0, sizeof(*c));
-	while (pfn < d->info.max_pfn) {
+	while (pfn < d->info.max_pfn && !w->stop) {
 		enum vt_pfn_state state;
 		uint64_t end;
 		struct vt_error *err = vt_dump_pfn_run(d, pfn, &state, &end);
@@ -456,10 +495,28 @@ struct vt_error *vt_dump_count(struct vt_dump *d, struct vt_dump_counts *c)
 		if (state == VT_PFN_DUMPED) {
 			c->dumped += end - pfn;
 			if (d->info.format != VT_FORMAT_ELF &&
-			    (err = count_dumped(d, pfn, end, c)))
+			    (err = count_dumped(d, pfn, end, c, w)))
 				return err;
 		}
 		pfn = end;
 	}
+	nw_flush(w);
+	c->not_written_ranges = w->ranges;
 	return NULL;
+}
+
+struct vt_error *vt_dump_count(struct vt_dump *d, struct vt_dump_counts *c)
+{
+	struct nw_walk w = { 0 };
+
+	return count_all(d, c, &w);
+}
+
+struct vt_error *vt_dump_not_written(struct vt_dump *d, vt_dump_range_fn *fn,
+				     void *arg)
+{
+	struct vt_dump_counts c;
+	struct nw_walk w = { .fn = fn, .arg = arg };
+
+	return count_all(d, &c, &w);
 }

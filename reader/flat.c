@@ -29,6 +29,7 @@ struct flat_extent {
 
 struct vt_flat {
 	int fd;
+	bool cut; /* no end mark: the stream was cut off */
 	uint64_t size;
 	size_t nr;
 	struct flat_extent *ext;
@@ -142,18 +143,22 @@ static int rec_cmp(const void *a, const void *b)
 }
 
 /*
- * Read every record header. A stream cut short (no end marker, last record
- * partial) keeps what is there: an interrupted transfer of a dump is still
- * worth reading, and the kdump layer reports missing pages.
+ * Read every record header. A stream cut short (no end mark) keeps its
+ * complete records, as -R rebuilds it (filter/writer/reassemble.c): an
+ * interrupted transfer of a dump is still worth reading, and the kdump
+ * layer reports the pages missing. A record cut off is left out whole,
+ * so that no page descriptor is read half written.
  */
 static struct vt_error *scan_records(int fd, uint64_t stream_size,
-				     struct flat_rec **out, size_t *nr_out)
+				     struct flat_rec **out, size_t *nr_out,
+				     bool *cut)
 {
 	uint64_t pos = FLAT_HEADER_SIZE;
 	struct flat_rec *recs = NULL;
 	size_t nr = 0, cap = 0;
 	struct vt_error *err = NULL;
 
+	*cut = true;
 	while (pos + FLAT_RECORD_HEADER_SIZE <= stream_size) {
 		uint8_t h[FLAT_RECORD_HEADER_SIZE];
 		enum vt_flat_rec kind;
@@ -164,15 +169,17 @@ static struct vt_error *scan_records(int fd, uint64_t stream_size,
 		if (err)
 			break;
 		kind = vt_flat_record(h, &off, &size);
-		if (kind == VT_FLAT_REC_END)
+		if (kind == VT_FLAT_REC_END) {
+			*cut = false;
 			break;
+		}
 		err = rec_check(kind, off, size, pos);
 		if (err)
 			break;
 		pos += FLAT_RECORD_HEADER_SIZE;
 		avail = stream_size - pos;
 		if ((uint64_t)size > avail)
-			size = (int64_t)avail;
+			break;
 		if (size && nr == cap) {
 			size_t ncap = cap ? cap * 2 : 256;
 			struct flat_rec *n = realloc(recs, ncap * sizeof(*n));
@@ -322,12 +329,13 @@ struct vt_error *vt_flat_open(int fd, uint64_t stream_size,
 	struct vt_flat *fl;
 	struct flat_rec *recs;
 	struct vt_error *err;
+	bool cut;
 	size_t nr;
 
 	*out = NULL;
 	err = check_header(fd, stream_size);
 	if (!err)
-		err = scan_records(fd, stream_size, &recs, &nr);
+		err = scan_records(fd, stream_size, &recs, &nr, &cut);
 	if (err)
 		return err;
 	fl = calloc(1, sizeof(*fl));
@@ -336,6 +344,7 @@ struct vt_error *vt_flat_open(int fd, uint64_t stream_size,
 		return vt_error_new(VT_ERR_NOMEM, "out of memory");
 	}
 	fl->fd = fd;
+	fl->cut = cut;
 	if (nr)
 		qsort(recs, nr, sizeof(*recs), rec_cmp);
 	err = resolve(fl, recs, nr);
@@ -360,6 +369,11 @@ void vt_flat_free(struct vt_flat *fl)
 uint64_t vt_flat_size(const struct vt_flat *fl)
 {
 	return fl->size;
+}
+
+bool vt_flat_cut(const struct vt_flat *fl)
+{
+	return fl->cut;
 }
 
 /* Index of the first extent that ends after @off (nr if none). */

@@ -69,6 +69,12 @@ void vt_flat_free(struct vt_flat *fl);
 uint64_t vt_flat_size(const struct vt_flat *fl);
 
 /*
+ * Whether the stream has no end mark (cut off): its complete records are
+ * the logical file, and it is as incomplete as a dump marked so.
+ */
+bool vt_flat_cut(const struct vt_flat *fl);
+
+/*
  * Read @len bytes of the logical file at @off, which the caller keeps
  * within vt_flat_size(). Bytes no record wrote read as zero, as they would
  * in the sparse file `makedumpfile -R` leaves.

@@ -172,8 +172,40 @@ static void json_pages(FILE *out, const struct vt_report *r)
 	json_key_u64(out, "dumped", remaining, true);
 	json_key_u64(out, "zero", c->zero, true);
 	json_key_u64(out, "excluded", c->ram - remaining, true);
-	json_key_u64(out, "not_written", c->not_written, false);
+	json_key_u64(out, "not_written", c->not_written, true);
+	json_key_u64(out, "not_written_ranges", c->not_written_ranges, false);
 	fprintf(out, "},\n");
+}
+
+struct nw_print {
+	FILE *out;
+	bool first;
+};
+
+static int json_nw_range(void *arg, uint64_t start, uint64_t end,
+			 uint64_t count)
+{
+	struct nw_print *p = arg;
+
+	fprintf(p->out,
+		"%s{\"start_pfn\": %" PRIu64 ", \"end_pfn\": %" PRIu64
+		", \"count\": %" PRIu64 "}",
+		p->first ? "\n" : ",\n", start, end, count);
+	p->first = false;
+	return 0;
+}
+
+/* Every run of pfns whose data was never written, read again from the dump. */
+static struct vt_error *json_not_written(FILE *out, const struct vt_report *r)
+{
+	struct nw_print p = { out, true };
+	struct vt_error *err = NULL;
+
+	fprintf(out, "\"not_written\": [");
+	if (r->counts->not_written)
+		err = vt_dump_not_written(r->dump, json_nw_range, &p);
+	fprintf(out, "%s],\n", p.first ? "" : "\n");
+	return err;
 }
 
 /* A VMCOREINFO number: signed (phys_base may be negative). */
@@ -354,6 +386,7 @@ struct vt_error *vt_json_print(FILE *out, const struct vt_report *r,
 	fprintf(out, "{\n\"schema\": \"%s\",\n", VT_JSON_SCHEMA);
 	json_header(out, r);
 	json_pages(out, r);
+	err = json_not_written(out, r);
 	json_vmcoreinfo(out, r);
 	json_struct_pages(out, r);
 	if (r->panic && !r->log_err) {
@@ -374,10 +407,15 @@ struct vt_error *vt_json_print(FILE *out, const struct vt_report *r,
 		json_pfn(out, r->pfn);
 	if (ranges) {
 		struct range_walk w = { out, true };
+		struct vt_error *rerr;
 
 		fprintf(out, "\"ranges\": [");
-		err = vt_vmemmap_ranges(r->vm, 0, r->info->max_pfn, json_range,
-					&w);
+		rerr = vt_vmemmap_ranges(r->vm, 0, r->info->max_pfn, json_range,
+					 &w);
+		if (!err)
+			err = rerr;
+		else
+			vt_error_free(rerr);
 		fprintf(out, "%s],\n", w.first ? "" : "\n");
 	}
 	fprintf(out, "\"tool\": ");

@@ -15,6 +15,7 @@
 #ifndef VMEMTRIM_READER_KDUMP_LAYOUT_H
 #define VMEMTRIM_READER_KDUMP_LAYOUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,6 +76,38 @@ struct vt_kdump_page_desc {
 #define VT_KDUMP_HDR_SIZE sizeof(struct vt_kdump_header)
 #define VT_KDUMP_SUB_SIZE sizeof(struct vt_kdump_sub_header)
 #define VT_KDUMP_PD_SIZE sizeof(struct vt_kdump_page_desc)
+
+/*
+ * Where the bitmaps lie, from the header's block_size, sub_hdr_size,
+ * bitmap_blocks and max_mapnr: after the header and sub header blocks,
+ * the 1st bitmap then the 2nd, each half the area; an area smaller than
+ * two bitmaps for max_mapnr holds one that serves as both (old dumps).
+ * Only the first @need bytes of each carry bits; the rest is padding.
+ */
+struct vt_kdump_bitmaps {
+	uint64_t off1, off2; /* of the 1st and 2nd bitmap */
+	uint64_t len; /* bytes of each */
+	uint64_t need; /* bytes of max_mapnr bits */
+	uint64_t desc_off; /* the page descriptors, after the area */
+	bool single; /* one bitmap serves as both */
+};
+
+static inline struct vt_kdump_bitmaps vt_kdump_bitmaps_of(uint64_t bs,
+							  uint64_t sub_blocks,
+							  uint64_t blocks,
+							  uint64_t max_pfn)
+{
+	struct vt_kdump_bitmaps b;
+	uint64_t area = blocks * bs;
+
+	b.need = max_pfn / 8 + !!(max_pfn % 8);
+	b.single = area < 2 * ((b.need + bs - 1) / bs * bs);
+	b.off1 = (1 + sub_blocks) * bs;
+	b.len = b.single ? area : blocks / 2 * bs;
+	b.off2 = b.off1 + (b.single ? 0 : b.len);
+	b.desc_off = b.off1 + area;
+	return b;
+}
 
 /* The layout is the format: any change to the structs is a bug. */
 _Static_assert(VT_KDUMP_HDR(header_version) == 8, "header_version");

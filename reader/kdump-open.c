@@ -143,17 +143,12 @@ static struct vt_error *parse_sub_header(struct kd_file *kf)
 	return err;
 }
 
-/*
- * Lay out the bitmaps from bitmap_blocks. When the area is smaller than
- * two bitmaps for max_mapnr, it holds one that serves as both (old dumps).
- */
+/* Lay out the bitmaps from bitmap_blocks (kdump-layout.h). */
 static struct vt_error *layout_bitmaps(struct kd_file *kf, const uint8_t *h)
 {
 	int32_t sub_blocks = (int32_t)vt_le32(h + VT_KDUMP_HDR(sub_hdr_size));
 	uint64_t blocks = vt_le32(h + VT_KDUMP_HDR(bitmap_blocks));
-	uint64_t need = kf->max_pfn / 8 + !!(kf->max_pfn % 8),
-		 area = blocks * kf->bs;
-	uint64_t one = (need + kf->bs - 1) / kf->bs * kf->bs;
+	struct vt_kdump_bitmaps b;
 
 	if (sub_blocks < 1 || (uint64_t)sub_blocks * kf->bs > kf->size)
 		return vt_error_new(
@@ -161,28 +156,32 @@ static struct vt_error *layout_bitmaps(struct kd_file *kf, const uint8_t *h)
 			"sub header size of %d blocks at offset %d does not fit the file (%llu bytes)",
 			sub_blocks, (int)VT_KDUMP_HDR(sub_hdr_size),
 			(unsigned long long)kf->size);
-	kf->bm[0].off = (1 + (uint64_t)sub_blocks) * kf->bs;
-	kf->desc_off = kf->bm[0].off + area;
+	b = vt_kdump_bitmaps_of(kf->bs, (uint64_t)sub_blocks, blocks,
+				kf->max_pfn);
+	kf->desc_off = b.desc_off;
+	/* a stream cut off ends where -R makes its file end, if earlier */
+	if (kf->flat && vt_flat_cut(kf->flat) && kf->size < kf->desc_off)
+		kf->size = kf->desc_off;
 	if (kf->desc_off > kf->size)
 		return vt_error_new(
 			VT_ERR_FORMAT,
 			"bitmaps (%llu blocks from offset %llu) end past the end of the file (%llu bytes)",
-			(unsigned long long)blocks,
-			(unsigned long long)kf->bm[0].off,
+			(unsigned long long)blocks, (unsigned long long)b.off1,
 			(unsigned long long)kf->size);
-	if (area < need)
+	if (blocks * kf->bs < b.need)
 		return vt_error_new(
 			VT_ERR_FORMAT,
 			"bitmap_blocks %llu at offset %d (%llu bytes) cannot hold max_mapnr 0x%llx (%llu bytes per bitmap)",
 			(unsigned long long)blocks,
 			(int)VT_KDUMP_HDR(bitmap_blocks),
-			(unsigned long long)area,
+			(unsigned long long)(blocks * kf->bs),
 			(unsigned long long)kf->max_pfn,
-			(unsigned long long)need);
-	kf->single_bitmap = area < 2 * one;
-	kf->bm[0].len = kf->single_bitmap ? area : blocks / 2 * kf->bs;
+			(unsigned long long)b.need);
+	kf->single_bitmap = b.single;
+	kf->bm[0].off = b.off1;
+	kf->bm[0].len = b.len;
 	kf->bm[1] = kf->bm[0];
-	kf->bm[1].off += kf->single_bitmap ? 0 : kf->bm[0].len;
+	kf->bm[1].off = b.off2;
 	return NULL;
 }
 

@@ -403,9 +403,11 @@ struct kd_desc {
 	bool missing; /* past the end of an incomplete dump */
 };
 
+/* Marked so, or a flattened stream cut off (its header cannot say so). */
 static bool incomplete(const struct kd_file *kf)
 {
-	return kf->vf.info.status & DUMP_DH_COMPRESSED_INCOMPLETE;
+	return (kf->vf.info.status & DUMP_DH_COMPRESSED_INCOMPLETE) ||
+	       (kf->flat && vt_flat_cut(kf->flat));
 }
 
 /* The descriptor of a pfn known to be dumped in this file. */

@@ -25,6 +25,7 @@
 
 #define EXIT_USAGE 2
 #define EXIT_DAMAGED 3
+#define NOT_WRITTEN_LISTED 8 /* runs of pfns not written shown without -r */
 
 static const char usage_text[] =
 	"Usage: vmemtrim-inspect [OPTION]... DUMPFILE...\n"
@@ -33,7 +34,9 @@ static const char usage_text[] =
 	"data.\n"
 	"\n"
 	"  -j, --json          one JSON object (schema: docs/inspect-json.md)\n"
-	"  -r, --ranges        list every pfn range lacking struct page data\n"
+	"  -r, --ranges        list every pfn range lacking struct page data,\n"
+	"                      and every range not written (an incomplete\n"
+	"                      dump; the first 8 without -r)\n"
 	"  -p, --pfn N         is pfn N's data, and its struct page, in the "
 	"dump\n"
 	"  -P, --paddr ADDR    the same for the pfn of physical address ADDR\n"
@@ -201,7 +204,8 @@ static struct vt_error *gather(const struct options *o, struct findings *f)
 	err = vt_findings_gather(o->paths, o->npaths, true, &f->g);
 	if (err)
 		return err;
-	if (o->ranges && f->g.vm_err)
+	/* in text, the struct pages' line says why they are unknown */
+	if (o->ranges && o->json && f->g.vm_err)
 		return vt_error_new(f->g.vm_err->code,
 				    "%s: cannot tell which struct pages are "
 				    "missing: %s",
@@ -299,6 +303,42 @@ static void text_pages(const struct findings *f)
 	if (c->not_written)
 		printf("  %-24s%" PRIu64 " (dump incomplete)\n",
 		       "not written:", c->not_written);
+}
+
+/* Runs of pfns not written, listed in text: the first few, or all. */
+struct nw_list {
+	uint64_t shown, limit; /* limit 0: no limit */
+};
+
+static int text_nw_range(void *arg, uint64_t start, uint64_t end,
+			 uint64_t count)
+{
+	struct nw_list *l = arg;
+
+	if (l->limit && l->shown == l->limit)
+		return 1;
+	printf("  %-24s0x%" PRIx64 "-0x%" PRIx64 " (%" PRIu64 ")\n",
+	       l->shown ? "" : "not written, pfns:", start, end - 1, count);
+	l->shown++;
+	return 0;
+}
+
+/* Where the pages not written are: NOT_WRITTEN_LISTED runs, or all. */
+static struct vt_error *text_not_written(const struct options *o,
+					 const struct findings *f)
+{
+	const struct vt_dump_counts *c = &f->g.counts;
+	struct nw_list l = { 0, o->ranges ? 0 : NOT_WRITTEN_LISTED };
+	struct vt_error *err;
+
+	if (!c->not_written)
+		return NULL;
+	err = vt_dump_not_written(f->g.dump, text_nw_range, &l);
+	if (!err && l.shown < c->not_written_ranges)
+		printf("  %-24s... and %" PRIu64
+		       " more ranges (--ranges lists them all)\n",
+		       "", c->not_written_ranges - l.shown);
+	return err;
 }
 
 static void text_vmcoreinfo(const struct findings *f)
@@ -464,15 +504,19 @@ static void text_verdict(const struct findings *f)
 static struct vt_error *print_text(const struct options *o,
 				   const struct findings *f)
 {
+	struct vt_error *err;
+
 	text_header(f);
 	text_pages(f);
+	err = text_not_written(o, f);
+	if (err)
+		return err;
 	text_vmcoreinfo(f);
 	text_struct_pages(f);
 	text_log(f);
 	text_verdict(f);
 	if (o->ranges && f->g.sum.missing_pfns) {
-		struct vt_error *err = text_ranges(f);
-
+		err = text_ranges(f);
 		if (err)
 			return err;
 	}

@@ -166,9 +166,30 @@ struct vt_dump_counts {
 	uint64_t dumped; /* pfns whose data is in the dump */
 	uint64_t zero; /* of those, stored as the shared zero page */
 	uint64_t not_written; /* dumped per bitmap, but no data (incomplete) */
+	uint64_t not_written_ranges; /* their runs (vt_dump_not_written()) */
 };
 struct vt_error *vt_dump_count(struct vt_dump *dump,
 			       struct vt_dump_counts *counts);
+
+/*
+ * A run of pfns [@start, @end) holding @count pfns of interest (the
+ * others are not in the dump at all); not 0 stops the walk.
+ */
+typedef int vt_dump_range_fn(void *arg, uint64_t start, uint64_t end,
+			     uint64_t count);
+
+/*
+ * The pfns the bitmaps say are dumped but whose page descriptor was never
+ * written (an incomplete dump: empty, or past the end of the file),
+ * wherever they lie: the writer need not have stopped at the top of RAM.
+ * Handed out in pfn order as runs that a written page ends: the first
+ * and last pfn of a run are not written, and so is every dumped pfn
+ * between them; the excluded pfns and holes between them are not in the
+ * dump at all. Reads every page descriptor once, as vt_dump_count() does,
+ * and holds one run at a time. None for an ELF vmcore.
+ */
+struct vt_error *vt_dump_not_written(struct vt_dump *dump, vt_dump_range_fn *fn,
+				     void *arg);
 
 struct vt_kernel_profile;
 struct vt_x86_64;

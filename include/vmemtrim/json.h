@@ -27,6 +27,7 @@ struct vt_report {
 	const struct vt_dump_info *info;
 	const struct vt_kernel_profile *kp;
 	const struct vt_dump_counts *counts;
+	struct vt_dump *dump; /* read again for the runs not written */
 	struct vt_x86_64 *x86; /* NULL when the page tables are unusable */
 	struct vt_vmemmap *vm; /* NULL when struct pages are unknown ... */
 	const struct vt_error *vm_err; /* ... and then this says why */
@@ -55,8 +56,8 @@ const char *vt_pfn_state_name(enum vt_pfn_state s);
 /*
  * Print the JSON object to @out; with @ranges, the "ranges" array too
  * (then r->vm must be set). @tool is the "tool" value ("vmemtrim-inspect
- * 0.1.0"). Errors come from the range walk; write errors are the caller's
- * to check on @out.
+ * 0.1.0"). Errors come from the range walks (the first one); write errors
+ * are the caller's to check on @out.
  */
 struct vt_error *vt_json_print(FILE *out, const struct vt_report *r,
 			       bool ranges, const char *tool);

@@ -383,6 +383,73 @@ static void check_zero_page_first(const char *path, const struct synth *s)
 	free(f);
 }
 
+/* The runs of pfns not written, as vt_dump_not_written() hands them out. */
+struct nw_runs {
+	uint64_t n, stop_after;
+	uint64_t run[64][3]; /* start, end, count */
+};
+
+static int nw_collect(void *arg, uint64_t start, uint64_t end, uint64_t count)
+{
+	struct nw_runs *r = arg;
+
+	if (r->n < 64) {
+		r->run[r->n][0] = start;
+		r->run[r->n][1] = end;
+		r->run[r->n][2] = count;
+	}
+	return ++r->n == r->stop_after;
+}
+
+/*
+ * vt_dump_not_written() against the pages themselves: a run is a longest
+ * stretch of dumped pfns that read as not written (VT_ERR_NODATA), the
+ * pfns not dumped at all inside it; its count, those not written.
+ */
+static void check_not_written(struct vt_dump *d, const struct vt_dump_counts *c)
+{
+	struct nw_runs got = { 0 }, want = { 0 }, first = { .stop_after = 1 };
+	uint64_t max_pfn = vt_dump_info(d)->max_pfn, total = 0;
+	uint8_t buf[PAGE];
+	bool open = false;
+
+	for (uint64_t pfn = 0; pfn < max_pfn; pfn++) {
+		enum vt_pfn_state st;
+		uint64_t end;
+		struct vt_error *err;
+
+		check_ok(vt_dump_pfn_run(d, pfn, &st, &end));
+		if (st != VT_PFN_DUMPED)
+			continue;
+		err = vt_dump_read_page(d, pfn, buf);
+		if (!err) {
+			open = false;
+			continue;
+		}
+		assert_int_equal(err->code, VT_ERR_NODATA);
+		vt_error_free(err);
+		if (!open && want.n < 64)
+			want.run[want.n][0] = pfn, want.run[want.n][2] = 0;
+		want.n += !open;
+		open = true;
+		if (want.n <= 64) {
+			want.run[want.n - 1][1] = pfn + 1;
+			want.run[want.n - 1][2]++;
+		}
+		total++;
+	}
+	assert_int_equal(c->not_written, total);
+	assert_int_equal(c->not_written_ranges, want.n);
+	check_ok(vt_dump_not_written(d, nw_collect, &got));
+	assert_int_equal(got.n, want.n);
+	for (uint64_t i = 0; i < want.n && i < 64; i++)
+		for (int k = 0; k < 3; k++)
+			assert_int_equal(got.run[i][k], want.run[i][k]);
+	/* a callback's non-zero stops the walk */
+	check_ok(vt_dump_not_written(d, nw_collect, &first));
+	assert_int_equal(first.n, want.n ? 1 : 0);
+}
+
 /* Open @path with the reader and check everything against @s. */
 static void check_dump(const char *path, const struct synth *s, uint32_t status,
 		       bool exclude_zero, bool (*missing)(uint64_t pfn))
@@ -449,6 +516,7 @@ static void check_dump(const char *path, const struct synth *s, uint32_t status,
 	assert_int_equal(c.dumped, dumped + lost);
 	assert_int_equal(c.not_written, lost);
 	assert_int_equal(c.zero, exclude_zero ? zeros : 0);
+	check_not_written(d, &c);
 	vt_dump_close(d);
 }
 
@@ -857,15 +925,13 @@ static void test_reassemble_rejects_bad_streams(void **state)
 		VT_ERR_FORMAT,
 		"standard input: bad flattened record at byte 4096: offset 0, size -5");
 
-	/* no end mark */
-	put_file(tpath("bad"), good, len - 16);
+	/* cut inside the first record: no header to rebuild a dump from */
+	put_file(tpath("bad"), good, FLAT_HEADER_SIZE + 100);
 	expect_error(reassemble_via_pipe(tpath("bad"), tpath("out"), false),
-		     VT_ERR_FORMAT, "inside a record header (no end mark)");
-
-	/* cut inside a record */
-	put_file(tpath("bad"), good, len - 100);
-	expect_error(reassemble_via_pipe(tpath("bad"), tpath("out"), false),
-		     VT_ERR_FORMAT, "inside a record (no end mark)");
+		     VT_ERR_FORMAT,
+		     "standard input: flattened stream cut off at byte 4196 "
+		     "(inside the record at byte 4096, no end mark) before "
+		     "the dump's header: nothing to rebuild");
 
 	/* not a flattened stream */
 	memcpy(bad, good, len);
@@ -881,6 +947,128 @@ static void test_reassemble_rejects_bad_streams(void **state)
 	assert_int_equal(dir_entries(), 2); /* flat and bad: no out */
 	free(good);
 	free(bad);
+	clean_dir();
+}
+
+static int64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return (int64_t)v;
+}
+
+/* The dump @path counts as @want says, and lists the same runs. */
+static void check_same_counts(const char *path,
+			      const struct vt_dump_counts *want)
+{
+	const char *paths[] = { path };
+	struct vt_dump_counts c;
+	struct vt_dump *d;
+
+	check_ok(vt_dump_open(paths, 1, &d));
+	check_ok(vt_dump_count(d, &c));
+	assert_int_equal(c.dumped, want->dumped);
+	assert_int_equal(c.zero, want->zero);
+	assert_int_equal(c.not_written, want->not_written);
+	assert_int_equal(c.not_written_ranges, want->not_written_ranges);
+	check_not_written(d, &c);
+	vt_dump_close(d);
+}
+
+/* Where the records of the flattened stream @buf (@len bytes) start. */
+static size_t record_starts(const uint8_t *buf, size_t len, size_t *at,
+			    size_t max)
+{
+	size_t n = 0;
+
+	for (size_t pos = FLAT_HEADER_SIZE; pos + 16 <= len && n < max;) {
+		int64_t size = get_be64(buf + pos + 8);
+
+		if (size < 0)
+			break;
+		at[n++] = pos;
+		pos += 16 + (size_t)size;
+	}
+	return n;
+}
+
+/*
+ * -R of a stream cut off anywhere after the bitmaps: DUMPFILE holds every
+ * complete record, marked INCOMPLETE, and the error says where the cut is;
+ * every page reads back right or as not written. Cut before the bitmaps
+ * are whole: no DUMPFILE.
+ */
+static void test_reassemble_keeps_a_cut_stream(void **state)
+{
+	struct synth s;
+	struct wopts o = { .threads = 1,
+			   .flattened = true,
+			   .codec = DUMP_DH_COMPRESSED_ZLIB };
+	size_t len, at[64], nrec, last_head = 0;
+	uint64_t desc_off;
+	const uint8_t *h;
+	uint8_t *good;
+
+	(void)state;
+	synth_init(&s, 3000);
+	check_ok(write_dump(&s, tpath("flat"), &o, NULL));
+	good = slurp(tpath("flat"), &len);
+	nrec = record_starts(good, len, at, 64);
+	assert_true(nrec >= 4 && nrec < 64);
+	/* the last record of the header and bitmaps, before the descriptors */
+	h = good + at[0] + 16;
+	desc_off = (1 + (uint64_t)le32(h + VT_KDUMP_HDR(sub_hdr_size)) +
+		    le32(h + VT_KDUMP_HDR(bitmap_blocks))) *
+		   le32(h + VT_KDUMP_HDR(block_size));
+	for (size_t i = 0; i < nrec; i++)
+		if ((uint64_t)get_be64(good + at[i]) < desc_off)
+			last_head = i;
+	for (size_t i = 0; i < nrec; i++) {
+		size_t cuts[2] = { at[i] + 5, at[i] + 16 + 3 };
+		for (int k = 0; k < 2; k++) {
+			char msg[200];
+			struct vt_error *err;
+			bool kept;
+
+			put_file(tpath("cut"), good, cuts[k]);
+			err = reassemble_via_pipe(tpath("cut"), tpath("out"),
+						  false);
+			kept = access(tpath("out"), F_OK) == 0;
+			snprintf(msg, sizeof(msg),
+				 "standard input: flattened stream cut off at "
+				 "byte %zu (inside the record at byte %zu, no "
+				 "end mark)",
+				 cuts[k], at[i]);
+			expect_error(err, VT_ERR_FORMAT, msg);
+			assert_int_equal(kept, i > last_head);
+			if (kept) {
+				const char *paths[] = { tpath("out") };
+				struct vt_dump_counts c;
+				struct vt_dump *d;
+
+				check_ok(vt_dump_open(paths, 1, &d));
+				assert_true(vt_dump_info(d)->status &
+					    DUMP_DH_COMPRESSED_INCOMPLETE);
+				check_ok(vt_dump_count(d, &c));
+				check_not_written(d, &c);
+				vt_dump_close(d);
+				unlink(tpath("out"));
+				/* read in place, the cut stream says the same */
+				check_same_counts(tpath("cut"), &c);
+			}
+		}
+	}
+	/* cut before the end mark only: nothing is missing */
+	put_file(tpath("cut"), good, len - 16);
+	expect_error(reassemble_via_pipe(tpath("cut"), tpath("out"), false),
+		     VT_ERR_FORMAT, "(after a whole record, no end mark); ");
+	check_dump(tpath("out"), &s,
+		   DUMP_DH_COMPRESSED_ZLIB | DUMP_DH_EXCLUDED_VMEMMAP |
+			   DUMP_DH_COMPRESSED_INCOMPLETE,
+		   false, NULL);
+	free(good);
 	clean_dir();
 }
 
@@ -984,6 +1172,7 @@ int main(void)
 		cmocka_unit_test(test_abort_after_bitmaps_keeps_incomplete),
 		cmocka_unit_test(test_caller_errors_are_reported),
 		cmocka_unit_test(test_reassemble_rejects_bad_streams),
+		cmocka_unit_test(test_reassemble_keeps_a_cut_stream),
 		cmocka_unit_test(test_full_disk_leaves_incomplete_dump),
 	};
 
