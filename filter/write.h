@@ -127,6 +127,13 @@ struct vt_writer_stats {
 	uint64_t repeated; /* the page before them again: not compressed */
 	uint64_t unreadable; /* passed as NULL */
 	uint64_t bytes; /* size of the dump file (or stream) so far */
+	/*
+	 * Pages given, from the first, that are in the dump (or were passed
+	 * as NULL): all of them, but after a write failure those before the
+	 * first page it cut off (a page of the shared zero page after that
+	 * may be in the dump too).
+	 */
+	uint64_t prefix;
 };
 void vt_writer_stats(const struct vt_writer *w, struct vt_writer_stats *s);
 
