@@ -529,7 +529,7 @@ static struct vt_error *find_pid_nodes(struct finder *f, uint64_t ns)
 		stack[n++] = vt_le64(b) - 2;
 	while (!err && n && seen++ < MAX_STEPS) {
 		uint64_t node = stack[--n];
-		uint8_t shift;
+		uint8_t shift = 0;
 
 		err = add_kv(f, VT_CRIT_SLAB,
 			     node + XA_SLOTS_OFF + 8 * XA_SLOTS,

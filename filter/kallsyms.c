@@ -82,6 +82,7 @@ struct tables {
 	uint64_t names, offsets, base, stext;
 	uint32_t num;
 	uint16_t index[256];
+	uint8_t tlen[256]; /* the tokens' lengths */
 	char *tokens; /* TOKEN_TABLE_MAX + 1 bytes */
 };
 
@@ -123,6 +124,11 @@ static struct vt_error *load_tables(struct kreader *r, struct tables *t)
 	for (uint64_t o = 0; !err && o < TOKEN_TABLE_MAX; o += PAGE)
 		if (kread(r, ttable + o, t->tokens + o, PAGE))
 			break; /* the table ends before: its last page read */
+	for (int i = 0; !err && i < 256; i++) {
+		size_t l = strlen(t->tokens + t->index[i]);
+
+		t->tlen[i] = (uint8_t)(l < 255 ? l : 255);
+	}
 	return err;
 }
 
@@ -147,6 +153,7 @@ struct vt_error *vt_kallsyms_lookup(struct vt_dump *dump, struct vt_x86_64 *x,
 {
 	struct kreader *r = calloc(1, sizeof(*r));
 	uint64_t *abs_of = calloc(n ? n : 1, sizeof(*abs_of));
+	size_t *len_of = calloc(n ? n : 1, sizeof(*len_of));
 	struct tables t = { 0 };
 	struct vt_error *err;
 	uint64_t pos, stext_rel = 0, stext_abs = 0;
@@ -154,11 +161,14 @@ struct vt_error *vt_kallsyms_lookup(struct vt_dump *dump, struct vt_x86_64 *x,
 	char name[512];
 	size_t found = 0;
 
-	if (!r || !abs_of) {
+	if (!r || !abs_of || !len_of) {
 		free(r);
 		free(abs_of);
+		free(len_of);
 		return vt_error_new(VT_ERR_NOMEM, "out of memory");
 	}
+	for (size_t w = 0; w < n; w++)
+		len_of[w] = strlen(names[w]);
 	memset(addrs, 0, n * sizeof(*addrs));
 	r->dump = dump;
 	r->x = x;
@@ -177,14 +187,19 @@ struct vt_error *vt_kallsyms_lookup(struct vt_dump *dump, struct vt_x86_64 *x,
 			pos += 1;
 		}
 		for (size_t j = 0; !err && j < len; j++) {
+			uint64_t v = pos + j;
 			uint8_t tok;
 			const char *s;
 			size_t sl;
 
-			err = kread(r, pos + j, &tok, 1);
+			/* the page at hand, most of the time */
+			if ((v & ~(PAGE - 1)) == r->page)
+				tok = r->buf[v & (PAGE - 1)];
+			else
+				err = kread(r, v, &tok, 1);
 			/* a u16 index: inside the table and its final NUL */
 			s = t.tokens + t.index[tok];
-			sl = strlen(s);
+			sl = t.tlen[tok];
 			if (k + sl >= sizeof(name))
 				sl = sizeof(name) - 1 - k;
 			memcpy(name + k, s, sl);
@@ -194,7 +209,7 @@ struct vt_error *vt_kallsyms_lookup(struct vt_dump *dump, struct vt_x86_64 *x,
 		name[k] = 0;
 		if (err || k < 2)
 			continue;
-		if (!strcmp(name + 1, "_stext")) {
+		if (k == 7 && !memcmp(name + 1, "_stext", 6)) {
 			address(r, &t, i, &stext_rel, &stext_abs, &err);
 			want_abs = stext_abs == t.stext;
 			if (!err && stext_rel != t.stext && !want_abs)
@@ -216,6 +231,7 @@ struct vt_error *vt_kallsyms_lookup(struct vt_dump *dump, struct vt_x86_64 *x,
 	for (size_t w = 0; want_abs && w < n; w++)
 		addrs[w] = abs_of[w];
 	free(abs_of);
+	free(len_of);
 	free(t.tokens);
 	free(r);
 	return err ? vt_error_prefix(err, "kallsyms: ") : NULL;

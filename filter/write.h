@@ -8,9 +8,10 @@
  * Order of calls:
  *   vt_writer_open()
  *   vt_writer_begin_pages(total number of pfns set in the 2nd bitmap)
- *   then, block after block in ascending pfn order:
- *     vt_writer_bitmap() for the block, then vt_writer_page() for each pfn
- *     set in that block's 2nd bitmap, ascending
+ *   vt_writer_bitmap() for each block, in ascending pfn order (the filter
+ *   writes them all before any page; they may also be interleaved)
+ *   vt_writer_page() for each pfn set in the 2nd bitmap, ascending, but
+ *   that vt_writer_seek() starts a new ascending run at any descriptor
  *   vt_writer_finish()   or, on any error, vt_writer_abort()
  * Once a page write has failed (ENOSPC, EIO), vt_writer_page() returns that
  * error again at once, but vt_writer_bitmap() still writes the bitmaps (their
