@@ -31,6 +31,8 @@
 #define PAGE 4096ULL
 #define MAX_SYMS (1u << 22)
 #define TOKEN_TABLE_MAX 65536
+/* the names of 2^22 symbols fit: a corrupt table cannot make the scan long */
+#define NAMES_MAX (64ULL << 20)
 
 /* Kernel memory read a page at a time, the last page kept. */
 struct kreader {
@@ -207,6 +209,10 @@ struct vt_error *vt_kallsyms_lookup(struct vt_dump *dump, struct vt_x86_64 *x,
 		}
 		pos += len;
 		name[k] = 0;
+		if (!err && pos - t.names > NAMES_MAX)
+			err = vt_error_new(VT_ERR_FORMAT,
+					   "kallsyms_names runs past %llu MiB",
+					   NAMES_MAX >> 20);
 		if (err || k < 2)
 			continue;
 		if (k == 7 && !memcmp(name + 1, "_stext", 6)) {

@@ -22,7 +22,7 @@
 #     panic task runs through sysrq_handle_crash, log has the sysrq panic.
 # -F: the stream, cut, holds the header, the bitmaps and the critical
 # set's descriptors; rebuilding it with -R is checked where -R accepts a
-# cut stream (marked below). Needs root (mount). About 90 s.
+# cut stream (marked below). Needs root (mount). About 65 s.
 #
 # Usage: tests/filter/test-full-disk-real.sh   (from the repo root)
 # Env: BUILD, VMEMTRIM_CACHE, CRASH (default crash), FULLDISK_VARIANTS

@@ -35,7 +35,7 @@ static const char *const short_name[VT_CRIT_KINDS] = {
 	[VT_CRIT_TEXT] = "text",       [VT_CRIT_LOG] = "log",
 	[VT_CRIT_VMEMMAP] = "vmemmap", [VT_CRIT_IMAGE] = "data",
 	[VT_CRIT_RODATA] = "rodata",   [VT_CRIT_PERCPU] = "percpu",
-	[VT_CRIT_BTF] = "btf",	       [VT_CRIT_SLAB] = "slab",
+	[VT_CRIT_BTF] = "btf",	       [VT_CRIT_SLAB] = "caches",
 };
 
 struct cls {
