@@ -479,6 +479,11 @@ static void print_degraded(const struct cli *c,
 			"vmemtrim: warning: %s: the struct pages of %llu pfns "
 			"could not be read; their pages were kept\n",
 			in, (unsigned long long)r->sp_unreadable);
+	if (r->first_why[0])
+		fprintf(stderr,
+			"vmemtrim: warning: %s: the pages to write first were "
+			"not found (%s); every page goes in pfn order\n",
+			in, r->first_why);
 	if (r->bad_roots)
 		fprintf(stderr,
 			"vmemtrim: warning: %s: %llu mem_section roots could "
