@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "critical.h"
+#include "kallsyms.h"
 #include "io.h"
 #include "vmemtrim/dump.h"
 #include "vmemtrim/format.h"
@@ -32,10 +33,13 @@ const char *vt_critical_kind_name(enum vt_critical_kind k)
 		[VT_CRIT_TABLES] = "page tables",
 		[VT_CRIT_IMAGE] = "kernel data",
 		[VT_CRIT_RODATA] = "kernel read-only data",
+		[VT_CRIT_BTF] = "kernel BTF",
+		[VT_CRIT_SLAB] = "slab caches and pid nodes",
 		[VT_CRIT_ROOTS] = "mem_section roots",
 		[VT_CRIT_VMEMMAP] = "vmemmap",
 		[VT_CRIT_NODES] = "node data",
 		[VT_CRIT_STACKS] = "CPU stacks",
+		[VT_CRIT_PERCPU] = "per-CPU areas",
 		[VT_CRIT_TEXT] = "kernel text the stacks return to",
 		[VT_CRIT_LOG] = "log",
 	};
@@ -257,6 +261,21 @@ static struct vt_error *read_noted(void *arg, uint64_t vaddr, void *buf,
 	return NULL;
 }
 
+/* Kernel memory read through the page tables (not noted). */
+static struct vt_error *read_plain(struct finder *f, uint64_t vaddr, void *buf,
+				   size_t len)
+{
+	uint64_t paddr;
+	struct vt_error *err;
+
+	if (vaddr % PAGE + len > PAGE)
+		return vt_error_new(VT_ERR_INVALID,
+				    "a read across a page at 0x%llx",
+				    (unsigned long long)vaddr);
+	err = vt_x86_64_vtop(f->x, vaddr, &paddr, NULL);
+	return err ? err : vt_dump_read_paddr(f->dump, paddr, buf, len);
+}
+
 static int on_record(void *arg, const struct vt_printk_record *r)
 {
 	(void)arg;
@@ -415,6 +434,204 @@ static struct vt_error *find_stacks(struct finder *f,
 }
 
 /* A kind that cannot be found is noted; memory runs out for all. */
+/*
+ * What the kernel's symbols (kallsyms.h) locate. Each CPU's static
+ * per-CPU area: __per_cpu_offset (one offset per CPU), nr_cpu_ids and the
+ * area's bounds (__per_cpu_start, __per_cpu_end: per-CPU variables are
+ * linked at offsets in it); CPU i's copy of a variable at v is at v +
+ * offset[i]. And the text of __schedule up to schedule's first page: a
+ * debugger reads it to learn how the tasks that sleep left their frames
+ * (crash 8.0.2: "framepointer check", and gdb for bt).
+ */
+#define MAX_CPUS 8192
+
+enum {
+	SYM_OFFSET,
+	SYM_NR_CPUS,
+	SYM_PCPU_START,
+	SYM_PCPU_END,
+	SYM_SCHED,
+	SYM_SCHEDULE,
+	SYM_BTF_START,
+	SYM_BTF_STOP,
+	SYM_SLAB_CACHES,
+	SYM_INIT_PID_NS,
+	SYM_CURRENT,
+	SYM_PCPU_HOT,
+	NR_SYMS
+};
+
+/* A task_struct is under 16 KiB (about 9.5 KiB on Debian's 6.1) */
+#define TASK_BYTES 16384ULL
+
+#define MAX_STEPS 4096 /* list entries or tree nodes followed, at most */
+
+/* The page of kernel address @v, and of @v - @before, as @k. */
+static struct vt_error *add_kv(struct finder *f, enum vt_critical_kind k,
+			       uint64_t v, uint64_t before)
+{
+	uint64_t pa, pb;
+	struct vt_error *err = vt_x86_64_vtop(f->x, v, &pa, NULL);
+
+	if (!err)
+		err = vt_x86_64_vtop(f->x, v - before, &pb, NULL);
+	if (!err)
+		err = add(f, k, pa / PAGE, pa / PAGE + 1);
+	if (!err)
+		err = add(f, k, pb / PAGE, pb / PAGE + 1);
+	return err;
+}
+
+/*
+ * The kmem_caches, on the list at slab_caches: each link is inside its
+ * cache (a debugger reads each cache's sizes at start-up), which starts
+ * at most a few hundred bytes before it.
+ */
+static struct vt_error *find_caches(struct finder *f, uint64_t head)
+{
+	struct vt_error *err = NULL;
+	uint64_t p = head;
+	uint8_t b[8];
+
+	for (int i = 0; i < MAX_STEPS && !err; i++) {
+		err = read_plain(f, p, b, 8);
+		p = err ? head : vt_le64(b);
+		if (p == head || p % 8)
+			break;
+		err = add_kv(f, VT_CRIT_SLAB, p, 512);
+	}
+	return err;
+}
+
+/*
+ * The nodes of the pid xarray (init_pid_ns's idr, its first member: a
+ * lock and flags, 4 bytes each, then xa_head). An entry whose low two bits
+ * are 2 and that is above 4096 is a node, at the entry less 2: a byte of
+ * shift, then at byte 40 its 64 slots (the kernel's XA_CHUNK_SHIFT 6).
+ */
+#define XA_SLOTS_OFF 40
+#define XA_SLOTS 64
+
+static bool xa_node(uint64_t e)
+{
+	return (e & 3) == 2 && e > 4096;
+}
+
+static struct vt_error *find_pid_nodes(struct finder *f, uint64_t ns)
+{
+	uint64_t stack[64], seen = 0;
+	struct vt_error *err;
+	unsigned int n = 0;
+	uint8_t b[8 * XA_SLOTS];
+
+	err = read_plain(f, ns + 8, b, 8);
+	if (!err && xa_node(vt_le64(b)))
+		stack[n++] = vt_le64(b) - 2;
+	while (!err && n && seen++ < MAX_STEPS) {
+		uint64_t node = stack[--n];
+		uint8_t shift = 0;
+
+		err = add_kv(f, VT_CRIT_SLAB,
+			     node + XA_SLOTS_OFF + 8 * XA_SLOTS,
+			     XA_SLOTS_OFF + 8 * XA_SLOTS);
+		if (!err)
+			err = read_plain(f, node, &shift, 1);
+		if (err || !shift)
+			continue;
+		for (int i = 0; i < XA_SLOTS && !err; i++) {
+			uint64_t e;
+
+			err = read_plain(f, node + XA_SLOTS_OFF + 8 * i, b, 8);
+			e = err ? 0 : vt_le64(b);
+			if (xa_node(e) && n < 64)
+				stack[n++] = e - 2;
+		}
+	}
+	return err;
+}
+
+static struct vt_error *find_percpu(struct finder *f, const uint64_t *a)
+{
+	struct vt_error *err = NULL;
+	uint32_t ncpu = 0;
+	uint8_t b[8];
+
+	if (!a[SYM_OFFSET] || !a[SYM_NR_CPUS] ||
+	    a[SYM_PCPU_END] <= a[SYM_PCPU_START] ||
+	    a[SYM_PCPU_END] - a[SYM_PCPU_START] > (64ULL << 20))
+		return vt_error_new(VT_ERR_NOKEY,
+				    "kallsyms lacks the per-CPU symbols");
+	err = read_plain(f, a[SYM_NR_CPUS], b, 4);
+	if (!err) {
+		ncpu = vt_le32(b);
+		if (ncpu > MAX_CPUS)
+			ncpu = MAX_CPUS;
+	}
+	for (uint32_t i = 0; i < ncpu && !err; i++) {
+		uint64_t off,
+			cur = a[SYM_CURRENT] ? a[SYM_CURRENT] : a[SYM_PCPU_HOT];
+
+		err = read_plain(f, a[SYM_OFFSET] + 8ULL * i, b, 8);
+		off = err ? 0 : vt_le64(b);
+		if (!err)
+			err = walk_mapped(f, VT_CRIT_PERCPU,
+					  a[SYM_PCPU_START] + off,
+					  a[SYM_PCPU_END] + off);
+		/* the task it ran (the panic task among them) */
+		if (!err && cur && !read_plain(f, cur + off, b, 8) &&
+		    vt_le64(b) >> 63)
+			err = walk_mapped(f, VT_CRIT_SLAB, vt_le64(b),
+					  vt_le64(b) + TASK_BYTES);
+	}
+	return err;
+}
+
+static struct vt_error *find_by_symbol(struct finder *f)
+{
+	static const char *const names[NR_SYMS] = {
+		[SYM_OFFSET] = "__per_cpu_offset",
+		[SYM_NR_CPUS] = "nr_cpu_ids",
+		[SYM_PCPU_START] = "__per_cpu_start",
+		[SYM_PCPU_END] = "__per_cpu_end",
+		[SYM_SCHED] = "__schedule",
+		[SYM_SCHEDULE] = "schedule",
+		[SYM_BTF_START] = "__start_BTF",
+		[SYM_BTF_STOP] = "__stop_BTF",
+		[SYM_SLAB_CACHES] = "slab_caches",
+		[SYM_INIT_PID_NS] = "init_pid_ns",
+		/* each CPU's task: per-CPU current_task, or (6.2 on) the
+		   first word of pcpu_hot */
+		[SYM_CURRENT] = "current_task",
+		[SYM_PCPU_HOT] = "pcpu_hot",
+	};
+	uint64_t a[NR_SYMS];
+	struct vt_error *err =
+		vt_kallsyms_lookup(f->dump, f->x, names, NR_SYMS, a);
+
+	if (err)
+		return err;
+	if (a[SYM_SCHED] && a[SYM_SCHEDULE] >= a[SYM_SCHED] &&
+	    a[SYM_SCHEDULE] - a[SYM_SCHED] < (1ULL << 20))
+		err = walk_mapped(f, VT_CRIT_TEXT,
+				  a[SYM_SCHED] - a[SYM_SCHED] % PAGE,
+				  a[SYM_SCHEDULE] + 2 * PAGE + 1);
+	/* whole pages only: the pages it shares stay read-only data */
+	if (!err && a[SYM_BTF_START] &&
+	    a[SYM_BTF_STOP] > a[SYM_BTF_START] + 2 * PAGE &&
+	    a[SYM_BTF_STOP] - a[SYM_BTF_START] < (1ULL << 30))
+		err = walk_mapped(f, VT_CRIT_BTF,
+				  a[SYM_BTF_START] + PAGE -
+					  a[SYM_BTF_START] % PAGE,
+				  a[SYM_BTF_STOP] - a[SYM_BTF_STOP] % PAGE);
+	if (!err)
+		err = find_percpu(f, a);
+	if (!err && a[SYM_SLAB_CACHES])
+		err = find_caches(f, a[SYM_SLAB_CACHES]);
+	if (!err && a[SYM_INIT_PID_NS])
+		err = find_pid_nodes(f, a[SYM_INIT_PID_NS]);
+	return err;
+}
+
 static struct vt_error *note(struct vt_critical *c, enum vt_critical_kind k,
 			     struct vt_error *err)
 {
@@ -467,6 +684,9 @@ static struct vt_error *find_all(struct finder *f,
 	f->err = NULL;
 	if (!err)
 		err = note(c, VT_CRIT_STACKS, find_stacks(f, &a));
+	f->err = NULL;
+	if (!err)
+		err = note(c, VT_CRIT_PERCPU, find_by_symbol(f));
 	f->err = NULL;
 	if (!err)
 		err = note(c, VT_CRIT_LOG, find_log(f));

@@ -30,17 +30,22 @@ enum vt_critical_kind {
 	VT_CRIT_ROOTS, /* mem_section's root array and roots */
 	VT_CRIT_NODES, /* each node's pglist_data (zones, free lists) */
 	VT_CRIT_STACKS, /* the stack each CPU was on (NT_PRSTATUS rsp) */
+	VT_CRIT_PERCPU, /* each CPU's static per-CPU area (kallsyms) */
 	VT_CRIT_TEXT, /* the image's text that those stacks return to */
+	VT_CRIT_SLAB, /* the kmem_caches and the pid xarray's nodes */
 	VT_CRIT_LOG, /* the kernel log: printk ring and its descriptors */
 	VT_CRIT_VMEMMAP, /* vmemmap pages describing the pfns dumped */
 	VT_CRIT_IMAGE, /* the kernel image's writable pages: data, bss */
 	VT_CRIT_RODATA, /* its read-only data (its text is in vmlinux) */
+	/* its BTF (type data, in vmlinux too): read-only data, written last */
+	VT_CRIT_BTF,
 	VT_CRIT_KINDS
 };
 
 /* "page tables", "mem_section roots", "node data", "CPU stacks",
+   "per-CPU areas", "slab caches and pid nodes",
    "kernel text the stacks return to", "log", "vmemmap", "kernel data",
-   "kernel read-only data" */
+   "kernel read-only data", "kernel BTF" */
 const char *vt_critical_kind_name(enum vt_critical_kind k);
 
 struct vt_pfn_range {

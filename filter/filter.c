@@ -263,6 +263,7 @@ static struct vt_error *alloc_buffers(struct fl_run *c)
 
 static void teardown(struct fl_run *c)
 {
+	fl_first_free(c->first);
 	vt_exclude_free(c->ex);
 	vt_classifier_free(c->d.g.cls);
 	vt_x86_64_free(c->x);
@@ -359,6 +360,7 @@ static struct vt_error *run(struct fl_run *c)
 			c->r->status |= DUMP_DH_COMPRESSED_INCOMPLETE;
 	}
 	c->w = NULL;
+	fl_first_report(c->first, ws.prefix, dumped, c->r);
 	c->r->zero = ws.zero_pages;
 	c->r->bytes = ws.bytes;
 	return err;

@@ -8,6 +8,7 @@
  *   pass1.c       pass 1: every block decided, on the worker pool
  *   pass2.c       pass 2 (and 3): the same blocks again, bitmaps and page
  *                 data through the writer
+ *   first.c       the critical set, written before the rest
  * Leaf functions take the few values they need, not struct fl_run.
  */
 #ifndef VMEMTRIM_FILTER_PASS_H
@@ -28,6 +29,7 @@
 /* /proc/vmcore: page data mapped at most this many pfns at once (pass2.c) */
 #define DATA_WINDOW_PFNS 1024ULL
 
+struct fl_first;
 struct vt_exclude;
 struct vt_pcp_kernel;
 struct vt_pcp_listed;
@@ -96,6 +98,8 @@ struct fl_run {
 	/* page data read through windows (/proc/vmcore), else NULL */
 	struct vt_dump_window *data_win;
 	uint64_t data_win_end; /* pfns before this are in data_win */
+	bool no_window; /* read page data with read() (first.c) */
+	struct fl_first *first; /* the pages written first, or NULL */
 	bool write_failed; /* pass 2 stopped writing pages */
 	uint64_t next_index; /* descriptor of the next page written */
 	unsigned int passes; /* 2, or 3 when other classes are dumped */
@@ -147,6 +151,33 @@ struct vt_error *fl_pass1(struct fl_run *c, uint64_t *dumped);
 /* pass2.c: the bitmaps and the pages through the writer. */
 struct vt_error *fl_pass2(struct fl_run *c);
 void fl_merge_unreadable_runs(struct vt_filter_report *r);
+/* Pages [pfn, pfn + n), all dumped, to the writer (in its order). */
+struct vt_error *fl_write_run(struct fl_run *c, uint64_t pfn, uint64_t n,
+			      bool kernel);
+
+/*
+ * first.c: the critical set (critical.h) written first. NULL (no set:
+ * every page in pfn order) without page tables. fl_first_block() in the
+ * bitmap pass, block after block with the block's final 2nd bitmap and
+ * the rank of its first pfn; fl_first_write() then writes the set kind
+ * after kind; in each write pass fl_first_rewind(), then per block
+ * fl_first_done(): the pfns already written (a bitmap of the block), or
+ * NULL for none. Each takes a NULL @f.
+ */
+struct vt_error *fl_first_new(struct fl_run *c, struct fl_first **out);
+void fl_first_free(struct fl_first *f);
+struct vt_error *fl_first_block(struct fl_first *f, const uint8_t *bm2,
+				uint64_t a, uint64_t n, uint64_t rank);
+struct vt_error *fl_first_write(struct fl_run *c);
+void fl_first_rewind(struct fl_first *f);
+const uint8_t *fl_first_done(struct fl_first *f, uint64_t a, uint64_t n);
+/*
+ * After the writer's last word: of the @dumped pages, @prefix were given
+ * to the writer before the first it cut off (vt_writer_stats); the
+ * report's pages by kind, written first, and the others.
+ */
+void fl_first_report(const struct fl_first *f, uint64_t prefix, uint64_t dumped,
+		     struct vt_filter_report *r);
 
 /* filter.c: stop classifying, for the reason given. */
 void fl_go_blind(struct fl_run *c, const char *fmt, ...)

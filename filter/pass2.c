@@ -126,7 +126,7 @@ static const uint8_t *data_window(struct fl_run *c, uint64_t pfn, uint64_t n,
 	uint64_t i = pfn - b->block_a, end = i + DATA_WINDOW_PFNS, last = i;
 	unsigned int count = 0;
 
-	if (!c->data_win)
+	if (!c->data_win || c->no_window)
 		return NULL;
 	if (pfn + n > c->data_win_end) {
 		if (end > BLOCK_PFNS || b->block_a + end > c->d.g.max_pfn)
@@ -175,8 +175,8 @@ static struct vt_error *read_data(struct fl_run *c, uint64_t pfn, uint64_t n,
  * Pages [pfn, pfn + n), all dumped, read in large pieces straight into
  * the writer's batch.
  */
-static struct vt_error *write_run(struct fl_run *c, uint64_t pfn, uint64_t n,
-				  bool kernel)
+struct vt_error *fl_write_run(struct fl_run *c, uint64_t pfn, uint64_t n,
+			      bool kernel)
 {
 	uint64_t page_size = c->d.g.page_size, per = READ_BYTES / page_size;
 
@@ -216,13 +216,14 @@ static struct vt_error *write_run(struct fl_run *c, uint64_t pfn, uint64_t n,
 }
 
 /*
- * The pages of block [a, a + n) set in bm2 whose keep bit is @kernel, in
- * runs; @rank is the descriptor index of the block's first dumped pfn.
- * Pages out of line with the last one written get a vt_writer_seek().
+ * The pages of block [a, a + n) set in bm2 whose keep bit is @kernel and
+ * that are not in @done (written first; NULL: none), in runs; @rank is
+ * the descriptor index of the block's first dumped pfn. Pages out of line
+ * with the last one written get a vt_writer_seek().
  */
 static struct vt_error *write_block_pages(struct fl_run *c, uint64_t a,
 					  uint64_t n, uint64_t rank,
-					  bool kernel)
+					  bool kernel, const uint8_t *done)
 {
 	const uint8_t *bm2 = c->mb.bm2, *keep = c->mb.keep;
 	uint64_t i = 0;
@@ -239,13 +240,15 @@ static struct vt_error *write_block_pages(struct fl_run *c, uint64_t a,
 			i++;
 			continue;
 		}
-		if (get_bit8(keep, i) != kernel) {
+		if (get_bit8(keep, i) != kernel ||
+		    (done && get_bit8(done, i))) {
 			rank++;
 			i++;
 			continue;
 		}
 		for (j = i + 1;
-		     j < n && get_bit8(bm2, j) && get_bit8(keep, j) == kernel;
+		     j < n && get_bit8(bm2, j) && get_bit8(keep, j) == kernel &&
+		     !(done && get_bit8(done, j));
 		     j++)
 			;
 		if (rank != c->next_index) {
@@ -253,7 +256,7 @@ static struct vt_error *write_block_pages(struct fl_run *c, uint64_t a,
 			if (err)
 				return err;
 		}
-		err = write_run(c, a + i, j - i, kernel);
+		err = fl_write_run(c, a + i, j - i, kernel);
 		if (err)
 			return err;
 		rank += j - i;
@@ -264,19 +267,15 @@ static struct vt_error *write_block_pages(struct fl_run *c, uint64_t a,
 }
 
 /*
- * Pass 2 writes the bitmaps and the pages of always-dumped classes (kernel
- * memory: what crash needs to open a dump); pass 3, only when the level
- * dumps pages of other classes, writes those. The data of a dump cut short
- * by a full disk so holds the kernel's memory first.
+ * The bitmap pass: every block's bitmaps (-e's vmemmap pages left out) to
+ * the writer, its counts to the report, and the ranks of its critical
+ * pfns (first.c), so that those can be written before any other page.
  */
-static struct vt_error *write_pass(struct fl_run *c, bool kernel,
-				   uint64_t *removed)
+static struct vt_error *bitmap_pass(struct fl_run *c, uint64_t *removed)
 {
-	struct vt_error *werr = NULL; /* first write error: finish bitmaps */
 	uint64_t max_pfn = c->d.g.max_pfn, rank = 0;
 
 	c->mb.blind = c->blind;
-	c->data_win_end = 0;
 	for (uint64_t a = 0; a < max_pfn; a += BLOCK_PFNS) {
 		uint64_t n = block_len(max_pfn, a);
 		struct vt_error *err =
@@ -286,44 +285,86 @@ static struct vt_error *write_pass(struct fl_run *c, bool kernel,
 		if (!err && c->ex)
 			*removed += drop_vmemmap(c->ex, c->mb.bm2, c->mb.keep,
 						 a, n);
-		if (!err && kernel)
+		if (!err)
 			err = vt_writer_bitmap(c->w, a, n, c->mb.bm1,
 					       c->mb.bm2);
-		if (err) {
-			vt_error_free(werr);
+		if (!err)
+			err = fl_first_block(c->first, c->mb.bm2, a, n, rank);
+		if (err)
 			return err;
-		}
-		if (!werr) {
-			werr = write_block_pages(c, a, n, rank, kernel);
-			c->write_failed = werr != NULL;
-		}
 		/* bm2's bits past n are clear (decide_byte sets none) */
+		rank += vt_popcount(c->mb.bm2, n);
+	}
+	return NULL;
+}
+
+/*
+ * A write pass: the pages not written first whose class is always dumped
+ * (@kernel: kernel memory), or, in pass 3, only when the level dumps pages
+ * of other classes, those, in pfn order. Ends at the first error: the
+ * bitmaps are all written.
+ */
+static struct vt_error *write_pass(struct fl_run *c, bool kernel)
+{
+	uint64_t max_pfn = c->d.g.max_pfn, rank = 0;
+
+	c->data_win_end = 0;
+	fl_first_rewind(c->first);
+	for (uint64_t a = 0; a < max_pfn; a += BLOCK_PFNS) {
+		uint64_t n = block_len(max_pfn, a);
+		struct vt_error *err =
+			fl_compute_block(&c->d, &c->mb, a, n, false);
+
+		memset(&c->mb.n, 0, sizeof(c->mb.n)); /* counted once */
+		if (!err && c->ex)
+			drop_vmemmap(c->ex, c->mb.bm2, c->mb.keep, a, n);
+		if (!err)
+			err = write_block_pages(c, a, n, rank, kernel,
+						fl_first_done(c->first, a, n));
+		if (err)
+			return err;
 		rank += vt_popcount(c->mb.bm2, n);
 		if (c->o->progress)
 			c->o->progress(c->o->progress_arg,
 				       (kernel ? 1 : 2) * max_pfn + a + n,
 				       c->passes * max_pfn);
-		if (werr && !kernel)
-			break;
 	}
-	return werr;
+	return NULL;
 }
 
+/*
+ * The bitmaps, then the critical set, then the rest: kernel memory first,
+ * then (pass 3) pages of other classes. A write error stops the writing
+ * (c->write_failed); the bitmaps are whole by then.
+ */
 struct vt_error *fl_pass2(struct fl_run *c)
 {
-	uint64_t removed = 0, again = 0;
-	struct vt_error *err;
+	uint64_t removed = 0;
+	struct vt_error *err, *ferr;
 
 	c->next_index = 0;
-	err = write_pass(c, true, &removed);
+	/* no critical set (it could not be read): every page in pfn order */
+	ferr = fl_first_new(c, &c->first);
+	if (ferr)
+		snprintf(c->r->first_why, sizeof(c->r->first_why), "%s",
+			 ferr->message);
+	vt_error_free(ferr);
+	err = bitmap_pass(c, &removed);
 	c->r->vmemmap_excluded = removed;
-	if (!err && c->passes == 3)
-		err = write_pass(c, false, &again);
 	if (!err && c->ex && removed != vt_exclude_count(c->ex))
-		err = vt_error_new(VT_ERR_INVALID,
-				   "internal error: %llu vmemmap pages "
-				   "left out, %llu expected",
-				   (unsigned long long)removed,
-				   (unsigned long long)vt_exclude_count(c->ex));
+		return vt_error_new(
+			VT_ERR_INVALID,
+			"internal error: %llu vmemmap pages "
+			"left out, %llu expected",
+			(unsigned long long)removed,
+			(unsigned long long)vt_exclude_count(c->ex));
+	if (err)
+		return err;
+	err = fl_first_write(c);
+	if (!err)
+		err = write_pass(c, true);
+	if (!err && c->passes == 3)
+		err = write_pass(c, false);
+	c->write_failed = err != NULL;
 	return err;
 }

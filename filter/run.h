@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "classify.h"
+#include "critical.h"
 #include "vmemtrim/dump.h"
 
 struct vt_filter_opts {
@@ -66,6 +67,15 @@ struct vt_filter_report {
 	/* non-empty: pages were not classified (why); every page dumped */
 	char blind[1024];
 	uint64_t bytes; /* size of the dump written */
+	/*
+	 * The critical set was written first (docs/robustness.md): the
+	 * dumped pages of each kind (critical.h), in the order written, and
+	 * how many of those are in the dump; then the other pages. Empty
+	 * when the set could not be found (first_why says why).
+	 */
+	uint64_t first_pages[VT_CRIT_KINDS], first_written[VT_CRIT_KINDS];
+	uint64_t other_pages, other_written;
+	char first_why[256];
 	uint32_t status; /* header status bits written */
 	const char *era; /* classification table row used */
 	/*

@@ -8,9 +8,10 @@
  * Order of calls:
  *   vt_writer_open()
  *   vt_writer_begin_pages(total number of pfns set in the 2nd bitmap)
- *   then, block after block in ascending pfn order:
- *     vt_writer_bitmap() for the block, then vt_writer_page() for each pfn
- *     set in that block's 2nd bitmap, ascending
+ *   vt_writer_bitmap() for each block, in ascending pfn order (the filter
+ *   writes them all before any page; they may also be interleaved)
+ *   vt_writer_page() for each pfn set in the 2nd bitmap, ascending, but
+ *   that vt_writer_seek() starts a new ascending run at any descriptor
  *   vt_writer_finish()   or, on any error, vt_writer_abort()
  * Once a page write has failed (ENOSPC, EIO), vt_writer_page() returns that
  * error again at once, but vt_writer_bitmap() still writes the bitmaps (their
@@ -127,6 +128,13 @@ struct vt_writer_stats {
 	uint64_t repeated; /* the page before them again: not compressed */
 	uint64_t unreadable; /* passed as NULL */
 	uint64_t bytes; /* size of the dump file (or stream) so far */
+	/*
+	 * Pages given, from the first, that are in the dump (or were passed
+	 * as NULL): all of them, but after a write failure those before the
+	 * first page it cut off (a page of the shared zero page after that
+	 * may be in the dump too).
+	 */
+	uint64_t prefix;
 };
 void vt_writer_stats(const struct vt_writer *w, struct vt_writer_stats *s);
 

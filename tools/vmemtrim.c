@@ -503,6 +503,11 @@ static void print_degraded(const struct cli *c,
 			"vmemtrim: warning: %s: %llu per-CPU lists could not be "
 			"walked; their pages were kept\n",
 			in, (unsigned long long)r->pcp_lists_kept);
+	if (r->first_why[0])
+		fprintf(stderr,
+			"vmemtrim: warning: %s: the pages to write first were "
+			"not found (%s); every page goes in pfn order\n",
+			in, r->first_why);
 	if (r->bad_roots)
 		fprintf(stderr,
 			"vmemtrim: warning: %s: %llu mem_section roots could "
@@ -548,6 +553,57 @@ static void print_unreadable(const struct cli *c,
 		"vmemtrim: warning: %llu pages could not be read and are "
 		"missing from %s (marked incomplete)\n",
 		(unsigned long long)r->unreadable, out);
+}
+
+/*
+ * What a dump cut short holds (the critical set went first): the kinds
+ * written whole, the kinds cut off with the pages they lack, and the
+ * other pages missing. Two lines, the kinds in the order written.
+ */
+static void print_cut(const struct cli *c, const struct vt_filter_report *r)
+{
+	const char *out = c->dumpfile ? c->dumpfile : "standard output";
+	uint64_t missing = 0, pages = 0;
+	const char *sep = "";
+
+	fprintf(stderr, "vmemtrim: %s holds", out);
+	for (int k = 0; k < VT_CRIT_KINDS; k++) {
+		if (!r->first_pages[k] ||
+		    r->first_written[k] < r->first_pages[k])
+			continue;
+		fprintf(stderr, "%s %s (%llu)", *sep ? sep : ":",
+			vt_critical_kind_name(k),
+			(unsigned long long)r->first_pages[k]);
+		sep = ",";
+	}
+	fprintf(stderr, "%s written first and whole\n",
+		*sep ? ";" : " none of the critical pages");
+	sep = "";
+	fprintf(stderr, "vmemtrim: %s lacks", out);
+	for (int k = 0; k < VT_CRIT_KINDS; k++) {
+		uint64_t lack = r->first_pages[k] - r->first_written[k];
+
+		if (!lack)
+			continue;
+		fprintf(stderr, "%s %llu of %llu pages of %s", *sep ? sep : ":",
+			(unsigned long long)lack,
+			(unsigned long long)r->first_pages[k],
+			vt_critical_kind_name(k));
+		sep = ",";
+	}
+	for (int k = 0; k < VT_CRIT_KINDS; k++) {
+		missing += r->first_pages[k] - r->first_written[k];
+		pages += r->first_pages[k];
+	}
+	fprintf(stderr,
+		"%s %llu of %llu other pages (%llu of %llu pages "
+		"missing in all)\n",
+		*sep ? sep : ":",
+		(unsigned long long)(r->other_pages - r->other_written),
+		(unsigned long long)r->other_pages,
+		(unsigned long long)(missing + r->other_pages -
+				     r->other_written),
+		(unsigned long long)(pages + r->other_pages));
 }
 
 /* Say why @err failed the run (it is freed). */
@@ -635,6 +691,10 @@ int main(int argc, char **argv)
 
 		if (c.message_level & ML_ERROR)
 			fprintf(stderr, "vmemtrim: %s\n", err->message);
+		if ((c.message_level & ML_ERROR) &&
+		    (r.status & DUMP_DH_COMPRESSED_INCOMPLETE) &&
+		    err->code == VT_ERR_IO)
+			print_cut(&c, &r);
 		vt_error_free(err);
 		return nospace ? EXIT_NOSPACE : EXIT_FAILED;
 	}

@@ -59,6 +59,9 @@ struct vt_writer {
 	uint8_t *pbuf; /* descriptors not yet written, from index pfirst */
 	size_t pcount, pcap;
 	uint64_t pfirst;
+	uint64_t emitted; /* pages emitted (descriptors appended), in order */
+	/* after a write failure: pages given before the first one cut off */
+	uint64_t cut;
 	struct vt_writer_stats st; /* written descriptors (and pending) */
 
 	struct wr_compress c;
@@ -94,10 +97,16 @@ static struct vt_error *fail(struct vt_writer *w, struct vt_error *err,
 	return err;
 }
 
-/* Forget the descriptors of pending pages whose data ends past @end. */
+/*
+ * Forget the descriptors of pending pages whose data ends past @end; the
+ * pages emitted before the first one forgotten are in the dump (w->cut).
+ * Pending descriptors are those of the pages emitted last, in order: a
+ * vt_writer_seek() writes them before it moves.
+ */
 static void drop_descs_past(struct vt_writer *w, uint64_t end)
 {
-	for (size_t i = 0; i < w->pcount; i++) {
+	w->cut = w->emitted;
+	for (size_t i = w->pcount; i-- > 0;) {
 		uint8_t *d = w->pbuf + i * VT_KDUMP_PD_SIZE;
 		uint64_t off = vt_le64(d + VT_KDUMP_PD(offset));
 		uint32_t size = vt_le32(d + VT_KDUMP_PD(size));
@@ -105,6 +114,7 @@ static void drop_descs_past(struct vt_writer *w, uint64_t end)
 
 		if (!off || off + size <= end)
 			continue;
+		w->cut = w->emitted - w->pcount + i;
 		w->st.pages--;
 		if (w->exclude_zero && off == w->data_off)
 			w->st.zero_pages--;
@@ -198,8 +208,12 @@ static struct vt_error *append_data(struct vt_writer *w, const void *buf,
 {
 	struct vt_error *err = NULL;
 
+	/*
+	 * A stream cannot take descriptors after a failure: those of the
+	 * data written go with it, so a cut stream keeps them.
+	 */
 	if (w->dlen + len > w->dcap)
-		err = flush_data(w);
+		err = w->sink->ops->in_place ? flush_data(w) : flush_descs(w);
 	if (err)
 		return err;
 	memcpy(w->dbuf + w->dlen, buf, len);
@@ -262,6 +276,7 @@ static struct vt_error *emit(struct vt_writer *w, struct wr_batch *b)
 	for (unsigned int i = 0; !err && i < b->n; i++) {
 		const struct wr_slot *sl = &b->slot[i];
 
+		w->emitted++;
 		switch (sl->kind) {
 		case PAGE_MISSING:
 			w->st.unreadable++;
@@ -582,6 +597,8 @@ void vt_writer_stats(const struct vt_writer *w, struct vt_writer_stats *s)
 {
 	*s = w->st;
 	s->bytes = w->sink->ops->bytes(w->sink, file_size(w));
+	s->prefix =
+		w->state == WR_FAILED && w->write_failed ? w->cut : w->nr_given;
 }
 
 struct vt_error *vt_writer_finish(struct vt_writer *w)

@@ -34,7 +34,8 @@ static const char *const short_name[VT_CRIT_KINDS] = {
 	[VT_CRIT_NODES] = "nodes",     [VT_CRIT_STACKS] = "stacks",
 	[VT_CRIT_TEXT] = "text",       [VT_CRIT_LOG] = "log",
 	[VT_CRIT_VMEMMAP] = "vmemmap", [VT_CRIT_IMAGE] = "data",
-	[VT_CRIT_RODATA] = "rodata",
+	[VT_CRIT_RODATA] = "rodata",   [VT_CRIT_PERCPU] = "percpu",
+	[VT_CRIT_BTF] = "btf",	       [VT_CRIT_SLAB] = "caches",
 };
 
 struct cls {

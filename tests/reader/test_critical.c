@@ -130,6 +130,14 @@ static void test_set_holds_tables_and_vmemmap_not_text(void **state)
 	assert_null(c->why[VT_CRIT_IMAGE]);
 	assert_null(c->why[VT_CRIT_ROOTS]);
 	assert_true(c->pages[VT_CRIT_ROOTS] >= 1);
+	/* mkvmcore's VMCOREINFO names kallsyms tables its memory does not
+	   hold: the kinds found by symbol are noted, empty, and the rest is
+	   found */
+	assert_non_null(c->why[VT_CRIT_PERCPU]);
+	assert_int_equal(c->why[VT_CRIT_PERCPU]->code, VT_ERR_FORMAT);
+	assert_int_equal(c->pages[VT_CRIT_PERCPU] + c->pages[VT_CRIT_SLAB] +
+				 c->pages[VT_CRIT_BTF],
+			 0);
 	/* an ELF vmcore dumps every pfn: every struct page is critical */
 	for (unsigned int s = 0; s < vc->t.nsections; s++) {
 		uint64_t pfn = vc->t.vmm[s].section * SECTION_PFNS;
