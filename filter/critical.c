@@ -111,21 +111,26 @@ struct vt_error *vt_range_list_add(struct vt_range_list *l, uint64_t start,
 	return NULL;
 }
 
-bool vt_range_list_has(const struct vt_range_list *l, uint64_t pfn)
+size_t vt_range_list_first_after(const struct vt_range_list *l, uint64_t pfn)
 {
 	size_t lo = 0, hi = l->nr;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (pfn < l->r[mid].start)
-			hi = mid;
-		else if (pfn >= l->r[mid].end)
+		if (l->r[mid].end <= pfn)
 			lo = mid + 1;
 		else
-			return true;
+			hi = mid;
 	}
-	return false;
+	return lo;
+}
+
+bool vt_range_list_has(const struct vt_range_list *l, uint64_t pfn)
+{
+	size_t i = vt_range_list_first_after(l, pfn);
+
+	return i < l->nr && l->r[i].start <= pfn;
 }
 
 void vt_range_list_clear(struct vt_range_list *l)

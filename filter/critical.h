@@ -94,6 +94,9 @@ struct vt_error *vt_critical_find(struct vt_dump *dump,
 				  struct vt_critical **out);
 void vt_critical_free(struct vt_critical *c);
 
+/* The first range of @l (sorted) that ends after @pfn (nr if none). */
+size_t vt_range_list_first_after(const struct vt_range_list *l, uint64_t pfn);
+
 /* Is @pfn in @l (sorted)? */
 bool vt_range_list_has(const struct vt_range_list *l, uint64_t pfn);
 

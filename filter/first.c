@@ -64,29 +64,13 @@ static struct vt_error *add_span(struct fl_first *f, uint64_t start,
 	return NULL;
 }
 
-/* The first range of @l (sorted) that ends after @pfn. */
-static size_t first_after(const struct vt_range_list *l, uint64_t pfn)
-{
-	size_t lo = 0, hi = l->nr;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (l->r[mid].end <= pfn)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* The parts of [start, end) that @taken (sorted) lacks, as spans of @k. */
 static struct vt_error *add_gaps(struct fl_first *f,
 				 const struct vt_range_list *taken,
 				 uint64_t start, uint64_t end,
 				 enum vt_critical_kind k)
 {
-	size_t i = first_after(taken, start);
+	size_t i = vt_range_list_first_after(taken, start);
 	struct vt_error *err = NULL;
 
 	while (!err && start < end) {
