@@ -374,8 +374,10 @@ static struct vt_error *find_nodes(struct finder *f)
 /*
  * The text a stack returns to: a word of it that points into the image
  * may be a return address, whose call instruction (the bytes before it) a
- * backtrace reads from the dump. Words that are not return addresses add
- * a page or two of text at most.
+ * backtrace reads from the dump, and the function's code from its start
+ * (crash 8.0.2 works out a frame's size from it): the page before is
+ * taken too, as most functions are shorter than a page. Words that are
+ * not return addresses add a few pages of text at most.
  */
 static struct vt_error *find_text(struct finder *f, uint64_t stack,
 				  const struct vt_kernel_areas *a)
@@ -391,10 +393,14 @@ static struct vt_error *find_text(struct finder *f, uint64_t stack,
 
 			if (w < a->image_start + 8 || w >= a->image_end)
 				continue;
-			for (uint64_t t = w - 8; t <= w && !err; t += 8) {
-				struct vt_error *e =
-					vt_x86_64_vtop(f->x, t, &paddr, NULL);
+			const uint64_t at[3] = { w - PAGE, w - 8, w };
 
+			for (int j = 0; j < 3 && !err; j++) {
+				struct vt_error *e;
+
+				if (at[j] < a->image_start)
+					continue;
+				e = vt_x86_64_vtop(f->x, at[j], &paddr, NULL);
 				if (!vt_error_catch(&e, 0))
 					err = add(f, VT_CRIT_TEXT, paddr / PAGE,
 						  paddr / PAGE + 1);
@@ -446,7 +452,12 @@ static struct vt_error *find_stacks(struct finder *f,
  * linked at offsets in it); CPU i's copy of a variable at v is at v +
  * offset[i]. And the text of __schedule up to schedule's first page: a
  * debugger reads it to learn how the tasks that sleep left their frames
- * (crash 8.0.2: "framepointer check", and gdb for bt).
+ * (crash 8.0.2: "framepointer check", and gdb for bt). crash 8.0.2 also
+ * reads, before its prompt, the first bytes of a dozen system-call and
+ * fork functions (whether the kernel keeps frame pointers: SYM_FP_FIRST
+ * on) and disassembles common_interrupt (where an interrupt's frame
+ * links to the stack it interrupted; gdb reads the page before it too):
+ * a page each, common_interrupt three.
  */
 #define MAX_CPUS 8192
 
@@ -463,6 +474,9 @@ enum {
 	SYM_INIT_PID_NS,
 	SYM_CURRENT,
 	SYM_PCPU_HOT,
+	SYM_IRQ_ENTRY,
+	SYM_FP_FIRST,
+	SYM_FP_LAST = SYM_FP_FIRST + 10,
 	NR_SYMS
 };
 
@@ -608,6 +622,18 @@ static struct vt_error *find_by_symbol(struct finder *f)
 		   first word of pcpu_hot */
 		[SYM_CURRENT] = "current_task",
 		[SYM_PCPU_HOT] = "pcpu_hot",
+		[SYM_IRQ_ENTRY] = "common_interrupt",
+		[SYM_FP_FIRST] = "sys_open",
+		"sys_fork",
+		"sys_read",
+		"__x64_sys_open",
+		"__x64_sys_fork",
+		"__x64_sys_read",
+		"do_futex",
+		"do_fork",
+		"_do_fork",
+		"sys_write",
+		[SYM_FP_LAST] = "vfs_read", /* and __schedule, above */
 	};
 	uint64_t a[NR_SYMS];
 	struct vt_error *err =
@@ -628,6 +654,12 @@ static struct vt_error *find_by_symbol(struct finder *f)
 				  a[SYM_BTF_START] + PAGE -
 					  a[SYM_BTF_START] % PAGE,
 				  a[SYM_BTF_STOP] - a[SYM_BTF_STOP] % PAGE);
+	for (int i = SYM_FP_FIRST; i <= SYM_FP_LAST && !err; i++)
+		if (a[i])
+			err = walk_mapped(f, VT_CRIT_TEXT, a[i], a[i] + 16);
+	if (!err && a[SYM_IRQ_ENTRY])
+		err = walk_mapped(f, VT_CRIT_TEXT, a[SYM_IRQ_ENTRY] - PAGE,
+				  a[SYM_IRQ_ENTRY] + PAGE + 1);
 	if (!err)
 		err = find_percpu(f, a);
 	if (!err && a[SYM_SLAB_CACHES])

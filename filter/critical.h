@@ -24,7 +24,11 @@ struct vt_dump;
 struct vt_kernel_profile;
 struct vt_x86_64;
 
-/* In the order to write them: the small ones first, the kernel's data last. */
+/*
+ * In the order to write them: what a debugger reads at start-up, the
+ * small kinds first; then the vmemmap (read by kmem, not at start-up);
+ * the BTF last.
+ */
 enum vt_critical_kind {
 	VT_CRIT_TABLES, /* page-table pages reachable from init_top_pgt */
 	VT_CRIT_ROOTS, /* mem_section's root array and roots */
@@ -34,9 +38,10 @@ enum vt_critical_kind {
 	VT_CRIT_TEXT, /* the image's text that those stacks return to */
 	VT_CRIT_SLAB, /* the kmem_caches and the pid xarray's nodes */
 	VT_CRIT_LOG, /* the kernel log: printk ring and its descriptors */
-	VT_CRIT_VMEMMAP, /* vmemmap pages describing the pfns dumped */
 	VT_CRIT_IMAGE, /* the kernel image's writable pages: data, bss */
 	VT_CRIT_RODATA, /* its read-only data (its text is in vmlinux) */
+	/* vmemmap pages describing the pfns dumped: no start-up read */
+	VT_CRIT_VMEMMAP,
 	/* its BTF (type data, in vmlinux too): read-only data, written last */
 	VT_CRIT_BTF,
 	VT_CRIT_KINDS
