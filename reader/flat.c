@@ -396,8 +396,9 @@ uint64_t vt_flat_next_data(const struct vt_flat *fl, uint64_t off)
 {
 	size_t i = find_extent(fl, off);
 
+	/* past the last record nothing was written: it reads as zeros */
 	if (i >= fl->nr)
-		return fl->size > off ? fl->size : off;
+		return UINT64_MAX;
 	return fl->ext[i].off > off ? fl->ext[i].off : off;
 }
 

@@ -83,7 +83,7 @@ struct vt_error *vt_flat_read(const struct vt_flat *fl, void *buf, size_t len,
 			      uint64_t off);
 
 /*
- * The first offset >= @off that a record wrote (vt_flat_size() if none):
+ * The first offset >= @off that a record wrote (UINT64_MAX if none):
  * what lies between reads as zero.
  */
 uint64_t vt_flat_next_data(const struct vt_flat *fl, uint64_t off);

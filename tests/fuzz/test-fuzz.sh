@@ -1,5 +1,5 @@
 #!/bin/sh
-# Fuzz every built harness briefly (FUZZ_SECONDS each, default 12), so that
+# Fuzz every built harness briefly (FUZZ_SECONDS each, default 6), so that
 # `make check` replays the corpus grown by earlier runs and looks a little
 # further. One TAP line per harness comes from fuzz/run.sh; findings are in
 # $BUILD/fuzz/findings/NAME/ (see fuzz/README.md).
@@ -7,7 +7,7 @@ set -u
 # shellcheck disable=SC1091
 . tests/lib/tap.sh
 BUILD=${BUILD:-build}
-seconds=${FUZZ_SECONDS:-12}
+seconds=${FUZZ_SECONDS:-6}
 
 bins=$(find "$BUILD/fuzz" -maxdepth 1 -name 'fuzz_*' -type f -perm -u+x \
 	2>/dev/null | sort)
