@@ -421,7 +421,10 @@ struct vt_error *vt_pcp_resolve_listed(const struct vt_pcp *p,
 {
 	uint8_t pg[MAX_SIZE_PAGE];
 
-	for (size_t r = 0; p && p->vbase && r < listed->nr; r++) {
+	/* only the ranges that meet [pfn, pfn + n): the list is sorted */
+	for (size_t r = vt_range_list_first_after(listed, pfn);
+	     p && p->vbase && r < listed->nr && listed->r[r].start < pfn + n;
+	     r++) {
 		uint64_t a = listed->r[r].start, b = listed->r[r].end;
 
 		if (a < pfn)
