@@ -11,9 +11,9 @@
 #  2. every page crash read is in the critical set, but for those whose
 #     struct page says slab (the panic task's task_struct and its kin),
 #     reserved (memblock allocations: the per-CPU areas, which the dump
-#     alone does not locate) and the image's text that crash reads by
-#     symbol (not from a stack); see docs/robustness.md; their counts are
-#     TAP notes;
+#     alone does not locate); no page of the image's text is outside
+#     the set (the text crash reads by name is in it); see
+#     docs/robustness.md; the counts are TAP notes;
 #  3. the set is a few ranges (bounded memory) and is found in a second.
 #
 # Usage: tests/filter/test-critical-real.sh   (from the repo root)
